@@ -1,0 +1,112 @@
+"""The sandbox: a simulated BER and ED that behave as the routines describe, for practice and tests.
+
+The world is a log of facts ("a grade for S is registered on group G in ED", true from 10:02), kept in
+the database so it outlives a command. Actions write facts at the moment the step was taken and, where
+the routine says changes travel between systems, again in the other system after a delay: a grade
+removed and unlocked in ED disappears from BER 15 minutes later; a group change in BER reaches ED after
+10. A question is answered from the newest fact in force at the time asked; a fact never written is
+false. Applying an action twice (a retried outbox item) writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, insert, select
+
+from adapters.sql.store import iso
+from adapters.sql.tables import sandbox_facts
+from engine.catalogue import QUERIES
+from engine.errors import AdapterError
+from engine.ports import OutboxItem
+from engine.values import JsonValue
+
+REGISTRY = "BER"
+GRADING = "ED"
+
+
+@dataclass(frozen=True)
+class SandboxDelays:
+    grade_to_registry: timedelta = timedelta(minutes=15)  # ED -> BER ("upp till 15 min")
+    group_to_grading: timedelta = timedelta(minutes=10)  # BER -> ED
+
+
+@dataclass(frozen=True)
+class _Fact:
+    system: str
+    fact: str
+    args: dict[str, JsonValue]
+    value: bool
+    delay: timedelta = timedelta(0)
+
+
+def subject(args: Mapping[str, JsonValue]) -> str:
+    return json.dumps({k: args[k] for k in sorted(args)}, ensure_ascii=False, separators=(",", ":"))
+
+
+class SandboxAdapter:
+    name = "sandbox"
+    answers_by_person = False
+
+    def __init__(self, engine: Engine, delays: SandboxDelays | None = None) -> None:
+        self.engine = engine
+        self.delays = delays or SandboxDelays()
+
+    def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None:
+        if query not in QUERIES:
+            raise AdapterError(f"the sandbox does not know the query '{query}'", retryable=False)
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(sandbox_facts.c.value)
+                .where(and_(sandbox_facts.c.system == system, sandbox_facts.c.fact == query,
+                            sandbox_facts.c.subject == subject(args), sandbox_facts.c.effective_at <= iso(at)))
+                .order_by(sandbox_facts.c.effective_at.desc(), sandbox_facts.c.id.desc())
+                .limit(1)
+            ).scalar()
+        return bool(value) if value is not None else False
+
+    def perform(self, item: OutboxItem) -> None:
+        facts = self._facts(item.payload)
+        with self.engine.connect().execution_options(rutin_write=True) as conn, conn.begin():
+            seen = conn.execute(select(sandbox_facts.c.id).where(sandbox_facts.c.source == item.key).limit(1)).first()
+            if seen is not None:
+                return
+            conn.execute(insert(sandbox_facts), [
+                {"system": f.system, "fact": f.fact, "subject": subject(f.args), "value": f.value,
+                 "effective_at": iso(item.created_at + f.delay), "source": item.key}
+                for f in facts
+            ])
+
+    def _facts(self, payload: Mapping[str, JsonValue]) -> list[_Fact]:
+        action = str(payload.get("action"))
+        system = str(payload.get("system"))
+        raw = payload.get("args")
+        args: dict[str, JsonValue] = dict(raw) if isinstance(raw, dict) else {}
+        later = self.delays
+        if action == "fact":
+            return [_Fact(system, str(payload["query"]), args, bool(payload.get("value", True)))]
+        student = args.get("student")
+        if action in ("remove_grade", "register_grade"):
+            present = action == "register_grade"
+            where = {"student": student, "group": args.get("group")}
+            return [
+                _Fact(system, "grade_registered", where, present),
+                _Fact(system, "grade_locked", where, present),
+                _Fact(REGISTRY, "grade_registered", where, present, later.grade_to_registry),
+            ]
+        if action == "change_group":
+            old = {"student": student, "group": args.get("from_group")}
+            new = {"student": student, "group": args.get("to_group")}
+            return [
+                _Fact(system, "in_group", old, False),
+                _Fact(system, "in_group", new, True),
+                _Fact(GRADING, "in_group", old, False, later.group_to_grading),
+                _Fact(GRADING, "in_group", new, True, later.group_to_grading),
+            ]
+        if action == "register_status":
+            where = {"student": student, "group": args.get("group")}
+            return [_Fact(system, f"status:{args.get('status')}", where, True)]
+        raise AdapterError(f"the sandbox cannot simulate the action '{action}'", retryable=False)

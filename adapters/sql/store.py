@@ -1,0 +1,380 @@
+"""The case store on SQLAlchemy Core: one short transaction per step, optimistic locking on the stream.
+
+A step is: bump the stream's version and head hash where the version is still the one read (else
+StaleCase), update the case row, insert the event and any outbox rows. On SQLite a transient
+"database is locked" is retried here with backoff, so it never reaches a user.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
+from sqlalchemy.exc import OperationalError
+
+from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, users
+from engine.access import User
+from engine.case import Case, DisplayStatus, Wait
+from engine.errors import NotFound, RutinError, StaleCase
+from engine.history import GENESIS, Event, seal
+from engine.ports import CaseFilter, OutboxItem
+from engine.values import JsonValue
+
+T = TypeVar("T")
+SYSTEM_STREAM = "system"
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width UTC text, so that string order is time order in every database."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class SqlCaseStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(rutin_write=True) as conn, conn.begin():
+            yield conn
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        """Run a write, retrying while SQLite reports a lock (rare with WAL and BEGIN IMMEDIATE)."""
+        deadline = time.monotonic() + 60
+        delay = 0.01
+        while True:
+            try:
+                return work()
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                    raise
+                if time.monotonic() > deadline:
+                    raise RutinError("the database stayed busy for a minute; nothing was saved",
+                                     "try again; if it persists, check for a stuck process holding the database") from exc
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    # -- procedures ---------------------------------------------------------------------------------
+
+    def save_procedure_text(self, procedure_hash: str, procedure_id: str, text: str, at: datetime) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                found = conn.execute(
+                    select(procedure_versions.c.hash).where(procedure_versions.c.hash == procedure_hash)
+                ).first()
+                if found is None:
+                    conn.execute(insert(procedure_versions).values(
+                        hash=procedure_hash, procedure_id=procedure_id, text=text, stored_at=iso(at)))
+
+        self._retrying(work)
+
+    def procedure_text(self, procedure_hash: str) -> str:
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                select(procedure_versions.c.text).where(procedure_versions.c.hash == procedure_hash)
+            ).scalar()
+        if text is None:
+            raise NotFound(f"procedure version {procedure_hash[:12]} is not stored")
+        return str(text)
+
+    def procedure_versions(self, procedure_id: str) -> list[tuple[str, datetime]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(procedure_versions.c.hash, procedure_versions.c.stored_at)
+                .where(procedure_versions.c.procedure_id == procedure_id)
+                .order_by(procedure_versions.c.stored_at)
+            ).all()
+        return [(r.hash, from_iso(r.stored_at)) for r in rows]
+
+    # -- cases --------------------------------------------------------------------------------------
+
+    def create_case(self, case: Case, new_events: Sequence[Event], items: Sequence[OutboxItem]) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(insert(streams).values(id=case.id, version=case.version, head_hash=case.head_hash))
+                conn.execute(insert(cases).values(**self._case_row(case), id=case.id,
+                                                  procedure_id=case.procedure_id, procedure_hash=case.procedure_hash,
+                                                  created_at=iso(case.created_at), created_by=case.created_by))
+                self._insert_events(conn, new_events)
+                self._insert_outbox(conn, items)
+
+        try:
+            self._retrying(work)
+        except DbIntegrityError as exc:
+            raise RutinError(f"a case with id {case.id} already exists", "start it again to get a new id") from exc
+
+    def load_case(self, case_id: str) -> Case:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(cases, streams.c.version, streams.c.head_hash)
+                .join(streams, streams.c.id == cases.c.id)
+                .where(cases.c.id == case_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
+        return self._case(row._mapping)
+
+    def commit(self, before: Case, after: Case, new_events: Sequence[Event], items: Sequence[OutboxItem]) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                self._bump(conn, before, after.version, after.head_hash)
+                conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
+                self._insert_events(conn, new_events)
+                self._insert_outbox(conn, items)
+
+        self._retrying(work)
+
+    def append_refusal(self, before: Case, event: Event) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                self._bump(conn, before, event.seq, event.hash)
+                self._insert_events(conn, [event])
+
+        self._retrying(work)
+
+    def update_wait(self, before: Case, after: Case) -> bool:
+        def work() -> bool:
+            with self._write() as conn:
+                version = conn.execute(select(streams.c.version).where(streams.c.id == before.id)).scalar()
+                if version != before.version:
+                    return False
+                conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
+                return True
+
+        return self._retrying(work)
+
+    def _bump(self, conn: Connection, before: Case, version: int, head_hash: str) -> None:
+        result = conn.execute(
+            update(streams)
+            .where(and_(streams.c.id == before.id, streams.c.version == before.version))
+            .values(version=version, head_hash=head_hash)
+        )
+        if result.rowcount != 1:
+            found = conn.execute(select(streams.c.version).where(streams.c.id == before.id)).scalar()
+            state = conn.execute(select(cases.c.state).where(cases.c.id == before.id)).scalar()
+            raise StaleCase(before.id, before.version, found, state)
+
+    def _insert_events(self, conn: Connection, new_events: Sequence[Event]) -> None:
+        if new_events:
+            conn.execute(insert(events), [self._event_row(e) for e in new_events])
+
+    def _insert_outbox(self, conn: Connection, items: Sequence[OutboxItem]) -> None:
+        if items:
+            conn.execute(insert(outbox), [
+                {"case_id": i.case_id, "seq": i.seq, "kind": i.kind, "payload": _dumps(i.payload),
+                 "created_at": iso(i.created_at), "key": i.key, "status": i.status, "attempts": i.attempts,
+                 "next_attempt_at": iso(i.created_at)}
+                for i in items
+            ])
+
+    @staticmethod
+    def _case_row(case: Case) -> dict[str, Any]:
+        wait = case.wait
+        due = wait.due_at() if wait else None
+        return {
+            "state": case.state,
+            "status": case.status,
+            "data": _dumps(case.data),
+            "wait": _dumps(_wait_json(wait)) if wait else None,
+            "due_at": iso(due) if due else None,
+            "overdue_at": iso(wait.overdue_at) if wait else None,
+            "updated_at": iso(case.updated_at),
+        }
+
+    @staticmethod
+    def _case(row: Mapping[str, Any]) -> Case:
+        return Case(
+            id=row["id"],
+            procedure_id=row["procedure_id"],
+            procedure_hash=row["procedure_hash"],
+            state=row["state"],
+            status=row["status"],
+            data=json.loads(row["data"]),
+            version=row["version"],
+            head_hash=row["head_hash"],
+            created_at=from_iso(row["created_at"]),
+            updated_at=from_iso(row["updated_at"]),
+            created_by=row["created_by"],
+            wait=_wait_from(json.loads(row["wait"])) if row["wait"] else None,
+        )
+
+    @staticmethod
+    def _event_row(e: Event) -> dict[str, Any]:
+        return {"stream": e.stream, "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
+                "step": e.step, "action": e.action, "data": _dumps(e.data), "state": e.state,
+                "procedure_hash": e.procedure_hash, "prev_hash": e.prev_hash, "hash": e.hash}
+
+    def events(self, stream: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events).where(events.c.stream == stream).order_by(events.c.seq)).all()
+        return [
+            Event(r.stream, r.seq, from_iso(r.at), r.actor, r.kind, r.step, r.action, json.loads(r.data), r.state,
+                  r.procedure_hash, r.prev_hash, r.hash)
+            for r in rows
+        ]
+
+    def streams(self) -> list[tuple[str, int, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(streams.c.id, streams.c.version, streams.c.head_hash).order_by(streams.c.id))
+            return [(r.id, r.version, r.head_hash) for r in rows]
+
+    def stream_head(self, stream: str) -> tuple[int, str] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(streams.c.version, streams.c.head_hash).where(streams.c.id == stream)).first()
+        return (row.version, row.head_hash) if row else None
+
+    def list_cases(self, flt: CaseFilter, now: datetime) -> list[Case]:
+        query = select(cases, streams.c.version, streams.c.head_hash).join(streams, streams.c.id == cases.c.id)
+        stamp = iso(now)
+        if flt.status == "overdue":
+            query = query.where(and_(cases.c.status == "waiting", cases.c.overdue_at <= stamp))
+        elif flt.status == "waiting":
+            query = query.where(and_(cases.c.status == "waiting", cases.c.overdue_at > stamp))
+        elif flt.status is not None:
+            query = query.where(cases.c.status == flt.status)
+        if flt.procedure_id:
+            query = query.where(cases.c.procedure_id == flt.procedure_id)
+        query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(flt.limit)
+        with self.engine.connect() as conn:
+            return [self._case(r._mapping) for r in conn.execute(query)]
+
+    def count_cases(self, now: datetime) -> dict[DisplayStatus, int]:
+        counts: dict[DisplayStatus, int] = {"open": 0, "waiting": 0, "overdue": 0, "done": 0}
+        with self.engine.connect() as conn:
+            for status, n in conn.execute(select(cases.c.status, func.count()).group_by(cases.c.status)):
+                counts[status] = n
+            overdue = conn.execute(
+                select(func.count()).where(and_(cases.c.status == "waiting", cases.c.overdue_at <= iso(now)))
+            ).scalar() or 0
+        counts["overdue"] = overdue
+        counts["waiting"] -= overdue
+        return counts
+
+    def due_cases(self, now: datetime, limit: int) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cases.c.id).where(cases.c.due_at <= iso(now)).order_by(cases.c.due_at).limit(limit)
+            )
+            return [r.id for r in rows]
+
+    # -- outbox -------------------------------------------------------------------------------------
+
+    def pending_outbox(self, kind: str, now: datetime, limit: int, case_id: str | None = None) -> list[OutboxItem]:
+        query = select(outbox).where(and_(outbox.c.status == "pending", outbox.c.kind == kind,
+                                          outbox.c.next_attempt_at <= iso(now)))
+        if case_id is not None:
+            query = query.where(outbox.c.case_id == case_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(outbox.c.id).limit(limit)).all()
+        return [
+            OutboxItem(r.id, r.case_id, r.seq, r.kind, json.loads(r.payload), from_iso(r.created_at), r.key,
+                       r.status, r.attempts)
+            for r in rows
+        ]
+
+    def outbox_items(self, case_id: str | None = None) -> list[OutboxItem]:
+        query = select(outbox).order_by(outbox.c.id)
+        if case_id is not None:
+            query = query.where(outbox.c.case_id == case_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            OutboxItem(r.id, r.case_id, r.seq, r.kind, json.loads(r.payload), from_iso(r.created_at), r.key,
+                       r.status, r.attempts)
+            for r in rows
+        ]
+
+    def mark_outbox(self, item_id: int, status: Literal["done", "failed", "pending"], attempts: int) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(update(outbox).where(outbox.c.id == item_id).values(status=status, attempts=attempts))
+
+        self._retrying(work)
+
+    # -- users and the system stream ----------------------------------------------------------------
+
+    def get_user(self, name: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        return self._user(row._mapping) if row else None
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [self._user(r._mapping) for r in conn.execute(select(users).order_by(users.c.name))]
+
+    @staticmethod
+    def _user(row: Mapping[str, Any]) -> User:
+        return User(row["name"], tuple(json.loads(row["roles"])), tuple(json.loads(row["tasks"])),
+                    row["display_name"], row["email"], bool(row["admin"]))
+
+    def save_user(self, user: User, actor: str, at: datetime) -> None:
+        values = {"display_name": user.display_name, "email": user.email, "roles": _dumps(list(user.roles)),
+                  "tasks": _dumps(list(user.tasks)), "admin": user.admin}
+
+        def work() -> None:
+            with self._write() as conn:
+                exists = conn.execute(select(users.c.name).where(users.c.name == user.name)).first()
+                if exists:
+                    conn.execute(update(users).where(users.c.name == user.name).values(**values))
+                else:
+                    conn.execute(insert(users).values(name=user.name, **values))
+                self._append_system(conn, actor, at, "user_saved", user.to_json())
+
+        self._retrying(work)
+
+    def append_system_event(self, actor: str, at: datetime, kind: str, data: Mapping[str, JsonValue]) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                self._append_system(conn, actor, at, kind, dict(data))
+
+        self._retrying(work)
+
+    def _append_system(self, conn: Connection, actor: str, at: datetime, kind: str, data: dict[str, Any]) -> None:
+        head = conn.execute(select(streams.c.version, streams.c.head_hash).where(streams.c.id == SYSTEM_STREAM)).first()
+        if head is None:
+            conn.execute(insert(streams).values(id=SYSTEM_STREAM, version=0, head_hash=GENESIS))
+            version, prev = 0, GENESIS
+        else:
+            version, prev = head.version, head.head_hash
+        event = seal(SYSTEM_STREAM, version + 1, at, actor, kind, prev_hash=prev, data=data)
+        result = conn.execute(update(streams).where(and_(streams.c.id == SYSTEM_STREAM, streams.c.version == version))
+                              .values(version=event.seq, head_hash=event.hash))
+        if result.rowcount != 1:
+            raise StaleCase(SYSTEM_STREAM, version, None)
+        self._insert_events(conn, [event])
+
+
+def _wait_json(wait: Wait) -> dict[str, Any]:
+    return {
+        "step": wait.step,
+        "started_at": iso(wait.started_at),
+        "next_check_at": iso(wait.next_check_at),
+        "expected_by": iso(wait.expected_by),
+        "overdue_at": iso(wait.overdue_at),
+        "by_person": wait.by_person,
+        "overdue_marked": wait.overdue_marked,
+    }
+
+
+def _wait_from(data: dict[str, Any]) -> Wait:
+    return Wait(data["step"], from_iso(data["started_at"]), from_iso(data["next_check_at"]),
+                from_iso(data["expected_by"]), from_iso(data["overdue_at"]), data["by_person"],
+                data["overdue_marked"])

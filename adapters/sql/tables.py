@@ -1,0 +1,106 @@
+"""The database schema as SQLAlchemy Core tables; Alembic migrations in `migrations/` create it.
+
+Core rather than the ORM: a step is three or four small statements, and the ORM's unit of work costs
+ten times as much per step. Everything here is portable SQL (SQLite and PostgreSQL); times are stored as
+ISO-8601 UTC text so they sort and compare the same on both.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+procedure_versions = Table(
+    "procedure_versions",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("procedure_id", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("stored_at", String(40), nullable=False),
+)
+
+streams = Table(
+    "streams",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("procedure_id", String(64), nullable=False),
+    Column("procedure_hash", String(64), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("wait", Text, nullable=True),
+    Column("due_at", String(40), nullable=True),
+    Column("overdue_at", String(40), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Index("ix_cases_due_at", "due_at"),
+    Index("ix_cases_status", "status", "updated_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("stream", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("step", String(64), nullable=True),
+    Column("action", String(64), nullable=True),
+    Column("data", Text, nullable=False),
+    Column("state", String(64), nullable=True),
+    Column("procedure_hash", String(64), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", String(40), nullable=True),
+    UniqueConstraint("key", name="uq_outbox_key"),
+    Index("ix_outbox_pending", "status", "kind", "next_attempt_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("display_name", String(200), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("roles", Text, nullable=False),
+    Column("tasks", Text, nullable=False),
+    Column("admin", Boolean, nullable=False, default=False),
+)
+
+sandbox_facts = Table(
+    "sandbox_facts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(32), nullable=False),
+    Column("fact", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("value", Boolean, nullable=False),
+    Column("effective_at", String(40), nullable=False),
+    Column("source", String(200), nullable=False),
+    Index("ix_sandbox_facts_lookup", "system", "fact", "subject", "effective_at"),
+)

@@ -1,0 +1,147 @@
+"""What auditors rely on: replaying a case from its events, verifying hash chains, exporting a history.
+
+Replay re-derives the case from its first event through the pinned procedure version, with the same
+pure functions that ran it, and compares every event it recomputes and the end result with what is
+stored. Verify recomputes each stream's chain. Both name the first thing that disagrees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.case import Case
+from engine.errors import RutinError
+from engine.history import ChainProblem, Event, verify_chain
+from engine.loader import LoadedProcedure
+from engine.machine import NOT_YET, SATISFIED, CompiledMachine
+from engine.step import Move, Outcome, advance, mark_overdue, start_case
+from engine.systems import EverySystem
+
+
+@dataclass(frozen=True)
+class ReplayedStep:
+    seq: int
+    at: str
+    actor: str
+    kind: str
+    step: str | None
+    action: str | None
+    state: str | None
+    detail: dict[str, Any]
+    matches: bool
+
+
+@dataclass
+class ReplayReport:
+    case_id: str
+    procedure_hash: str
+    steps: list[ReplayedStep] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case": self.case_id, "procedure_version": self.procedure_hash, "ok": self.ok,
+                "problems": self.problems, "steps": [s.__dict__ for s in self.steps]}
+
+
+def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machine: CompiledMachine) -> ReplayReport:
+    report = ReplayReport(case.id, case.procedure_hash)
+    if not events or events[0].kind != "case_started":
+        report.problems.append("the history does not begin with the case being started")
+        return report
+    manual = EverySystem()
+    current: Case | None = None
+    for event in events:
+        try:
+            outcome = _reapply(event, current, loaded, machine, manual, case.id)
+        except RutinError as exc:
+            report.problems.append(f"event {event.seq} ({event.kind}) cannot be replayed: {exc.message}")
+            break
+        recomputed = outcome.events[0] if outcome.events else None
+        matches = recomputed is not None and recomputed.hash == event.hash and recomputed.state == event.state
+        if not matches:
+            report.problems.append(
+                f"event {event.seq} ({event.kind} at step {event.step}) differs when replayed: stored state "
+                f"'{event.state}', replayed '{recomputed.state if recomputed else None}'"
+            )
+        current = outcome.case
+        report.steps.append(ReplayedStep(event.seq, event.at.isoformat(), event.actor, event.kind, event.step,
+                                         event.action, event.state, dict(event.data), matches))
+        if not matches:
+            break
+    if current is not None and not report.problems:
+        for what, stored, replayed in (("step", case.state, current.state), ("status", case.status, current.status),
+                                       ("data", case.data, current.data), ("version", case.version, current.version)):
+            if stored != replayed:
+                report.problems.append(f"the stored case's {what} is {stored!r}, but its history gives {replayed!r}")
+    return report
+
+
+def _reapply(event: Event, current: Case | None, loaded: LoadedProcedure, machine: CompiledMachine,
+             manual: EverySystem, case_id: str) -> Outcome:
+    if event.kind == "case_started":
+        inputs = event.data.get("inputs", {})
+        outcome = start_case(loaded, machine, case_id, inputs, event.actor, event.at, manual)
+        return outcome
+    if current is None:
+        raise RutinError("an event comes before the case was started")
+    if event.kind == "refused":
+        from engine.step import refusal_event
+
+        refusal = refusal_event(current, event.actor, event.at, event.action or "", str(event.data.get("reason")),
+                                {k: v for k, v in event.data.items() if k != "reason"})
+        return Outcome(current.evolve(version=refusal.seq, head_hash=refusal.hash), [refusal])
+    if event.kind == "wait_overdue":
+        return mark_overdue(current, event.at, event.actor)
+    fields = event.data.get("fields", {}) if event.kind == "step_done" else {}
+    action = {"wait_satisfied": SATISFIED, "wait_not_yet": NOT_YET}.get(event.kind, event.action or "")
+    move = Move(action, event.actor, event.at, fields, source=event.data.get("source"))
+    return advance(loaded, machine, current, move, manual, internal=event.kind == "wait_satisfied")
+
+
+@dataclass
+class VerifyReport:
+    streams: int = 0
+    events: int = 0
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "streams": self.streams, "events": self.events,
+                "problems": [{"stream": p.stream, "seq": p.seq, "problem": p.problem} for p in self.problems]}
+
+
+def verify_stream(report: VerifyReport, stream: str, events: list[Event], version: int, head: str) -> None:
+    report.streams += 1
+    report.events += len(events)
+    report.problems.extend(verify_chain(stream, events, version, head))
+
+
+def export_history(case: Case, events: list[Event], fmt: str) -> str:
+    if fmt == "json":
+        body = {"case": {"id": case.id, "procedure": case.procedure_id, "procedure_version": case.procedure_hash,
+                         "state": case.state, "status": case.status, "version": case.version,
+                         "head_hash": case.head_hash},
+                "events": [e.to_json() for e in events]}
+        return json.dumps(body, ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["case", "seq", "at", "actor", "kind", "step", "action", "state", "data", "procedure_version",
+                         "prev_hash", "hash"])
+        for e in events:
+            writer.writerow([e.stream, e.seq, e.at.isoformat(), e.actor, e.kind, e.step or "", e.action or "",
+                             e.state or "", json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+                             e.procedure_hash or "", e.prev_hash, e.hash])
+        return out.getvalue()
+    raise RutinError(f"unknown export format '{fmt}'", "use --format json or --format csv")

@@ -1,0 +1,62 @@
+"""A case: one run of one procedure version, as plain immutable data the store persists.
+
+The state is a step id; `data` holds the case's inputs and the fields recorded so far (JSON values);
+`version` counts the events in its history and is the optimistic lock; `wait` is set while the case
+waits on another system. "Overdue" is not stored as a status: it is a waiting case past `overdue_at`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from engine.values import JsonValue
+
+Status = Literal["open", "waiting", "done"]
+DisplayStatus = Literal["open", "waiting", "overdue", "done"]
+STATUSES: tuple[DisplayStatus, ...] = ("open", "waiting", "overdue", "done")
+
+
+@dataclass(frozen=True)
+class Wait:
+    step: str
+    started_at: datetime
+    next_check_at: datetime  # when the adapter (or the person) should look next
+    expected_by: datetime
+    overdue_at: datetime
+    by_person: bool = False  # answered by the manual adapter: the person confirms
+    overdue_marked: bool = False
+
+    def due_at(self) -> datetime | None:
+        """When the worker must look at this case next: its next automatic check, or the overdue moment."""
+        moments = []
+        if not self.by_person:
+            moments.append(self.next_check_at)
+        if not self.overdue_marked:
+            moments.append(self.overdue_at)
+        return min(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    procedure_id: str
+    procedure_hash: str
+    state: str
+    status: Status
+    data: dict[str, JsonValue]
+    version: int
+    head_hash: str
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    wait: Wait | None = None
+
+    def display_status(self, now: datetime) -> DisplayStatus:
+        if self.status == "waiting" and self.wait is not None and now >= self.wait.overdue_at:
+            return "overdue"
+        return self.status
+
+    def evolve(self, **changes: object) -> Case:
+        return replace(self, **changes)  # type: ignore[arg-type]

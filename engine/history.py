@@ -1,0 +1,116 @@
+"""The event history of a case: append-only, each event sealed with a hash chained to the one before.
+
+`seal` computes an event's hash over its canonical JSON and the previous hash; `verify_chain` recomputes a
+stored chain and names the first event that was altered, removed or inserted. The stream's head (its
+length and last hash, kept beside the case) catches a removed last event, which a chain alone cannot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+EventKind = str  # case_started, step_done, wait_satisfied, wait_not_yet, wait_overdue, refused, user_added, ...
+
+
+@dataclass(frozen=True)
+class Event:
+    stream: str  # a case id, or "system" for events that belong to no case
+    seq: int  # 1-based position in its stream
+    at: datetime
+    actor: str
+    kind: EventKind
+    step: str | None
+    action: str | None
+    data: dict[str, Any]
+    state: str | None  # the case's step after this event
+    procedure_hash: str | None
+    prev_hash: str
+    hash: str
+
+    def payload(self) -> dict[str, Any]:
+        body = asdict(self)
+        body.pop("hash")
+        body["at"] = self.at.isoformat()
+        return body
+
+    def to_json(self) -> dict[str, Any]:
+        body = self.payload()
+        body["hash"] = self.hash
+        return body
+
+
+def canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def compute_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def seal(
+    stream: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    kind: EventKind,
+    *,
+    prev_hash: str,
+    step: str | None = None,
+    action: str | None = None,
+    data: dict[str, Any] | None = None,
+    state: str | None = None,
+    procedure_hash: str | None = None,
+) -> Event:
+    draft = Event(stream, seq, at, actor, kind, step, action, data or {}, state, procedure_hash, prev_hash, "")
+    return Event(**{**draft.__dict__, "hash": compute_hash(draft.payload())})
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    stream: str
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event {self.seq}" if self.seq is not None else "its head"
+        return f"{self.stream}: {where}: {self.problem}"
+
+
+def verify_chain(stream: str, events: list[Event], head_version: int, head_hash: str) -> list[ChainProblem]:
+    """Problems in one stream's chain, first one first; empty when the chain is intact."""
+    problems: list[ChainProblem] = []
+    prev = GENESIS
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq:
+            what = "missing" if event.seq > expected_seq else "inserted or duplicated"
+            problems.append(ChainProblem(stream, expected_seq, f"event {expected_seq} is {what} (found {event.seq})"))
+            return problems
+        if event.prev_hash != prev:
+            problems.append(ChainProblem(stream, event.seq, "does not link to the event before it (removed or inserted)"))
+            return problems
+        if compute_hash(event.payload()) != event.hash:
+            problems.append(ChainProblem(stream, event.seq, "was altered after it was written (hash mismatch)"))
+            return problems
+        prev = event.hash
+        expected_seq += 1
+    if len(events) != head_version or prev != head_hash:
+        problems.append(
+            ChainProblem(
+                stream,
+                len(events) + 1 if len(events) < head_version else None,
+                f"the history has {len(events)} events but the case records {head_version}: "
+                "an event was removed or appended outside Rutin",
+            )
+        )
+    return problems
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)

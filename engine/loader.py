@@ -1,0 +1,184 @@
+"""Procedure text -> a validated `Procedure`, or every problem in it at once.
+
+Loading is three passes over one parse: YAML with positions (`source`), the shape (`procedure`'s
+pydantic models, strict so `required: yes` is not quietly true), and the cross-references (`checks`).
+Pydantic's error locations are mapped back to line and column. The version of a procedure is the
+SHA-256 of its exact text: a case pins that hash, and the text is stored under it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.checks import check_procedure
+from engine.diagnostics import Diagnostic, hint_for, sort_diagnostics
+from engine.errors import ProcedureInvalid
+from engine.procedure import STEP_KINDS, Procedure
+from engine.source import SourceDoc, parse_yaml
+
+
+@dataclass(frozen=True)
+class LoadedProcedure:
+    procedure: Procedure
+    text: str
+    hash: str
+    path: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.procedure.id
+
+    @property
+    def short_version(self) -> str:
+        return self.hash[:12]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_procedure_text(text: str, path: str = "<procedure>") -> LoadedProcedure:
+    """Validate everything and raise ProcedureInvalid with all errors (and warnings) sorted by position."""
+    doc = parse_yaml(text, path)
+    if not isinstance(doc.data, dict):
+        raise ProcedureInvalid(
+            [Diagnostic("not-a-mapping", "a procedure file is a mapping of keys such as id, title and steps",
+                        doc.locate(()), "start the file with `id: my-procedure`")]
+        )
+    try:
+        procedure = Procedure.model_validate(doc.data, strict=True)
+    except ValidationError as exc:
+        raise ProcedureInvalid(sort_diagnostics(_shape_diagnostics(exc, doc))) from None
+    diagnostics = check_procedure(procedure, doc)
+    if any(d.severity == "error" for d in diagnostics):
+        raise ProcedureInvalid(sort_diagnostics(diagnostics))
+    return LoadedProcedure(procedure, text, text_hash(text), path, sort_diagnostics(diagnostics))
+
+
+def _model_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the discriminator tag pydantic inserts after a step's index: ('steps', 2, 'task', 'next')."""
+    out: list[int | str] = []
+    for i, part in enumerate(loc):
+        if part in STEP_KINDS and i > 0 and isinstance(loc[i - 1], int) and out and out[-2:-1] == ["steps"]:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _shape_diagnostics(exc: ValidationError, doc: SourceDoc) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    seen: set[tuple[object, ...]] = set()
+    for err in exc.errors():
+        loc = _model_loc(tuple(err["loc"]))
+        key = (loc, err["type"])
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(_one(err, loc, doc))
+    return found
+
+
+def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
+    kind = err["type"]
+    where = ".".join(str(p) for p in loc) or "the file"
+    name = str(loc[-1]) if loc else ""
+    parent = _parent_keys(doc, loc[:-1])
+    if kind == "extra_forbidden":
+        return Diagnostic("unknown-key", f"unknown key '{name}' in {_owner(loc)}", doc.locate(loc, key=True),
+                          hint_for(name, parent))
+    if kind == "missing":
+        return Diagnostic("missing-key", f"'{name}' is required in {_owner(loc)}", doc.locate(loc[:-1]),
+                          f"add `{name}:`")
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag", "")
+        return Diagnostic("unknown-kind", f"unknown step kind '{tag}'", doc.locate((*loc, "kind")),
+                          hint_for(str(tag), STEP_KINDS))
+    if kind == "union_tag_not_found":
+        return Diagnostic("missing-key", f"step {where} has no `kind`", doc.locate(loc),
+                          "add `kind:` with one of " + ", ".join(STEP_KINDS))
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return Diagnostic("bad-value", f"'{err.get('input')}' is not allowed for '{name}'", doc.locate(loc),
+                          hint_for(str(err.get("input")), [e.strip(" '") for e in str(expected).replace(" or ", ",").split(",")]))
+    if kind == "string_pattern_mismatch":
+        return Diagnostic("bad-name", f"'{err.get('input')}' is not a valid {name or 'name'}", doc.locate(loc),
+                          "use lower-case ASCII letters, digits and _ (no spaces, å, ä or ö), starting with a letter")
+    if kind == "bool_type":
+        return Diagnostic("wrong-type", f"'{name}' must be true or false, not {err.get('input')!r}", doc.locate(loc),
+                          "write true or false (yes, no, on and off are not booleans here)")
+    if kind in {"string_type", "int_type", "list_type", "dict_type", "model_type", "float_type"}:
+        wanted = {"string_type": "a text", "int_type": "a whole number", "list_type": "a list (lines starting with '- ')",
+                  "dict_type": "a mapping of keys", "model_type": "a mapping of keys", "float_type": "a number"}[kind]
+        return Diagnostic("wrong-type", f"'{where}' must be {wanted}, not {_describe(err.get('input'))}",
+                          doc.locate(loc), "quote a text that looks like a number, e.g. '010'" if kind == "string_type" else None)
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return Diagnostic("invalid", f"{where}: {message}", doc.locate(loc))
+
+
+def _owner(loc: tuple[int | str, ...]) -> str:
+    parent = loc[:-1]
+    if len(parent) >= 2 and parent[0] == "steps" and isinstance(parent[1], int):
+        return f"step {parent[1] + 1}" + ("" if len(parent) == 2 else " (" + ".".join(str(p) for p in parent[2:]) + ")")
+    return ".".join(str(p) for p in parent) or "the procedure"
+
+
+def _parent_keys(doc: SourceDoc, loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model at `loc` accepts, for a 'did you mean'."""
+    from engine.procedure import (
+        Access,
+        Action,
+        CheckStep,
+        Choice,
+        ChoiceStep,
+        EndStep,
+        Input,
+        NotifyStep,
+        Perform,
+        Query,
+        Route,
+        SourceRef,
+        TaskStep,
+        WaitStep,
+    )
+
+    by_kind = {"task": TaskStep, "choice": ChoiceStep, "wait": WaitStep, "check": CheckStep,
+               "notify": NotifyStep, "end": EndStep}
+    by_key = {"access": Access, "inputs": Input, "fields": Input, "choices": Choice, "actions": Action,
+              "options": Action, "routes": Route, "performs": Perform, "until": Query, "source": SourceRef,
+              "routine": SourceRef}
+    model: Any = Procedure
+    node: Any = doc.data
+    for i, part in enumerate(loc):
+        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+        if isinstance(part, str):
+            model = by_key.get(part)
+        elif loc[:i] == ("steps",) and isinstance(node, dict):
+            model = by_kind.get(str(node.get("kind")))
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _has(node: dict[str, Any] | list[Any], part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return repr(value)

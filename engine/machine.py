@@ -1,0 +1,111 @@
+"""The only module that imports `transitions`: one Machine per procedure version, shared by its cases.
+
+A procedure's steps become states and its buttons, routes and automatic moves become triggers. Cases are
+not added to the machine (that would not scale); each move fires the trigger on a throw-away model that
+carries the case's state and data. Names were checked at load (transitions checks them only when an event
+fires), so a trigger that is not possible here is a plain `None`, never a surprise.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from transitions import Machine
+
+from engine.expression import Expression, parse_expression
+from engine.procedure import CheckStep, ChoiceStep, NotifyStep, Procedure, TaskStep, WaitStep
+
+ROUTE = "_route"  # a choice decided by the case's data
+CHECK = "_check"  # a rule that must hold
+PASS = "_pass"  # a notification was written
+SATISFIED = "_satisfied"  # another system answered that the wait is over
+CONFIRM = "bekrafta"  # the person confirms a wait (manual adapter)
+NOT_YET = "inte_annu"  # the person says the wait is not over yet
+AUTOMATIC = frozenset({ROUTE, CHECK, PASS})
+
+
+class _Model:
+    __slots__ = ("data", "state")
+
+    def __init__(self, state: str, data: Mapping[str, Any]) -> None:
+        self.state = state
+        self.data = data
+
+
+def _holds(expr: Expression) -> Any:
+    def condition(event: Any) -> bool:
+        return expr.holds(event.model.data)
+
+    return condition
+
+
+class CompiledMachine:
+    def __init__(self, procedure: Procedure) -> None:
+        self.procedure = procedure
+        self._machine = Machine(
+            model=None,
+            states=[s.id for s in procedure.steps],
+            initial=procedure.first_step,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for step in procedure.steps:
+            self._add(step)
+
+    def _add(self, step: Any) -> None:
+        add = self._machine.add_transition
+        if isinstance(step, TaskStep):
+            if step.next:
+                add("klar", step.id, step.next)
+            for action in step.actions:
+                add(action.name, step.id, action.next)
+        elif isinstance(step, ChoiceStep):
+            for option in step.options:
+                add(option.name, step.id, option.next)
+            for route in step.routes:
+                add(ROUTE, step.id, route.next, conditions=[_holds(parse_expression(route.when))])
+            if step.otherwise:
+                add(ROUTE, step.id, step.otherwise)
+        elif isinstance(step, WaitStep):
+            add(SATISFIED, step.id, step.next)
+            add(CONFIRM, step.id, step.next)
+            add(NOT_YET, step.id, None)  # internal: stays at the wait
+        elif isinstance(step, CheckStep):
+            add(CHECK, step.id, step.next, conditions=[_holds(parse_expression(step.condition))])
+        elif isinstance(step, NotifyStep):
+            add(PASS, step.id, step.next)
+
+    def triggers(self, state: str) -> list[str]:
+        return [t for t in self._machine.get_triggers(state) if t in self._machine.events]
+
+    def fire(self, state: str, trigger: str, data: Mapping[str, Any]) -> str | None:
+        """The state after `trigger` from `state`, or None when it is not possible or no condition holds."""
+        event = self._machine.events.get(trigger)
+        if event is None or state not in event.transitions:
+            return None
+        model = _Model(state, data)
+        if not event.trigger(model):
+            return None
+        return model.state
+
+
+class MachineCache:
+    """Compiled machines by procedure hash, bounded so memory does not grow with versions in use."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[str, CompiledMachine] = OrderedDict()
+
+    def get(self, key: str, procedure: Procedure) -> CompiledMachine:
+        machine = self._items.get(key)
+        if machine is None:
+            machine = CompiledMachine(procedure)
+            self._items[key] = machine
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return machine

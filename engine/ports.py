@@ -1,0 +1,129 @@
+"""The small interfaces the application layer needs from the outside world.
+
+Each has an in-memory or SQL implementation in `adapters/`, and one contract test suite runs over every
+implementation. The engine never imports an adapter; `cli.py` (the composition root) wires them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from engine.access import User
+from engine.case import Case, DisplayStatus
+from engine.history import Event
+from engine.values import JsonValue
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """Something to do outside Rutin after a step commits: a mail to send, an action to simulate."""
+
+    id: int | None
+    case_id: str
+    seq: int  # the event that caused it
+    kind: Literal["mail", "perform"]
+    payload: dict[str, JsonValue]
+    created_at: datetime
+    key: str  # unique per item; the mail's Message-ID is built from it, so every attempt carries the same one
+    status: Literal["pending", "done", "failed"] = "pending"
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: DisplayStatus | None = None
+    procedure_id: str | None = None
+    limit: int = 200
+
+
+class CaseStore(Protocol):
+    """Cases, their histories, the outbox, pinned procedure texts and users, with optimistic locking."""
+
+    def save_procedure_text(self, procedure_hash: str, procedure_id: str, text: str, at: datetime) -> None: ...
+
+    def procedure_text(self, procedure_hash: str) -> str: ...
+
+    def create_case(self, case: Case, events: Sequence[Event], outbox: Sequence[OutboxItem]) -> None: ...
+
+    def load_case(self, case_id: str) -> Case:
+        """Raise NotFound for an unknown id."""
+        ...
+
+    def commit(self, before: Case, after: Case, events: Sequence[Event], outbox: Sequence[OutboxItem]) -> None:
+        """Write a step atomically; raise StaleCase when the case is no longer at `before.version`."""
+        ...
+
+    def update_wait(self, before: Case, after: Case) -> bool:
+        """Change only the wait bookkeeping (no event); False when the case moved on meanwhile."""
+        ...
+
+    def append_refusal(self, before: Case, event: Event) -> None:
+        """Record a refused attempt in the case's history; raise StaleCase like `commit`."""
+        ...
+
+    def events(self, stream: str) -> list[Event]: ...
+
+    def streams(self) -> list[tuple[str, int, str]]:
+        """Every stream's id, version and head hash (cases and 'system')."""
+        ...
+
+    def list_cases(self, flt: CaseFilter, now: datetime) -> list[Case]: ...
+
+    def count_cases(self, now: datetime) -> dict[DisplayStatus, int]: ...
+
+    def due_cases(self, now: datetime, limit: int) -> list[str]:
+        """Ids of waiting cases whose next check or overdue moment has come, oldest first."""
+        ...
+
+    def pending_outbox(self, kind: str, now: datetime, limit: int, case_id: str | None = None) -> list[OutboxItem]: ...
+
+    def mark_outbox(self, item_id: int, status: Literal["done", "failed", "pending"], attempts: int) -> None: ...
+
+    def get_user(self, name: str) -> User | None: ...
+
+    def save_user(self, user: User, actor: str, at: datetime) -> None:
+        """Create or replace a user, recording it in the 'system' stream."""
+        ...
+
+    def list_users(self) -> list[User]: ...
+
+    def append_system_event(self, actor: str, at: datetime, kind: str, data: Mapping[str, JsonValue]) -> None: ...
+
+
+class SystemAdapter(Protocol):
+    """Another system (BER, ED, Ping Pong, Ladok...) as Rutin sees it: questions and simulated actions.
+
+    `ask` answers a catalogue query (engine.catalogue.QUERIES) with True/False, or None when a person must
+    answer instead (the manual adapter). `perform` is only meaningful for simulations: real systems are
+    changed by people, and the manual and read-only adapters do nothing. Failures raise AdapterError.
+    """
+
+    name: str
+    answers_by_person: bool
+
+    def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None: ...
+
+    def perform(self, item: OutboxItem) -> None: ...
+
+
+class ProcedureSource(Protocol):
+    """Where the current procedure files come from (a folder, for now)."""
+
+    def ids(self) -> list[str]: ...
+
+    def text(self, procedure_id: str) -> tuple[str, str]:
+        """(text, path) of the current file for that id; raise NotFound."""
+        ...
+
+    def all(self) -> list[tuple[str, str]]:
+        """(text, path) of every procedure file."""
+        ...

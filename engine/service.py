@@ -1,0 +1,343 @@
+"""The application layer: what the CLI, the web and the worker may do, with every rule enforced here.
+
+Each public method is one use case (start, show, do, list, sweep, ...). It resolves the acting user,
+checks access, runs the pure core (`engine.step`) and hands the outcome to the ports in one transaction.
+Front ends stay thin: they parse arguments and print views, and never talk to the store themselves.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.access import WORKER, User, describe_access, may_act
+from engine.audit import ReplayReport, VerifyReport, export_history, replay_case, verify_stream
+from engine.case import Case, DisplayStatus
+from engine.duration import parse_duration
+from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError, StaleCase
+from engine.history import Event
+from engine.loader import LoadedProcedure, load_procedure_text
+from engine.machine import SATISFIED, CompiledMachine, MachineCache
+from engine.ports import CaseFilter, CaseStore, Clock, OutboxItem, ProcedureSource
+from engine.procedure import WaitStep
+from engine.step import (
+    MailDraft,
+    Move,
+    Outcome,
+    PerformRequest,
+    advance,
+    mark_overdue,
+    refusal_event,
+    resolve_arg,
+    start_case,
+)
+from engine.systems import Systems
+from engine.views import CaseView, Lang, case_view
+
+NewId = Callable[[], str]
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: ids are read aloud and typed
+
+
+def random_case_id() -> str:
+    return "R-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+@dataclass
+class SweepReport:
+    checked: int = 0
+    advanced: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    asked_person: list[str] = field(default_factory=list)
+    performed: int = 0
+    skipped: list[str] = field(default_factory=list)  # moved on meanwhile
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checked": self.checked, "advanced": self.advanced, "overdue": self.overdue,
+                "asked_person": self.asked_person, "performed": self.performed, "skipped": self.skipped,
+                "errors": [{"case": c, "error": e} for c, e in self.errors]}
+
+
+class Rutin:
+    def __init__(self, store: CaseStore, source: ProcedureSource, systems: Systems, clock: Clock, *,
+                 lang: Lang = "sv", new_id: NewId = random_case_id) -> None:
+        self.store = store
+        self.source = source
+        self.systems = systems
+        self.clock = clock
+        self.lang = lang
+        self._new_id = new_id
+        self._machines = MachineCache()
+        self._pinned: dict[str, LoadedProcedure] = {}
+
+    # -- time and people ----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        moment = self.clock.now()
+        if moment.tzinfo is None:
+            raise RutinError("the clock gave a time without a time zone", "give --now with a zone, e.g. 2024-06-01T10:00+02:00")
+        return moment.astimezone(UTC)
+
+    def user(self, name: str) -> User:
+        user = self.store.get_user(name)
+        if user is None:
+            raise NotFound(f"unknown user '{name}'",
+                           "act as a known user with --as NAME (or RUTIN_USER); an administrator adds users with "
+                           "`rutin users add`")
+        return user
+
+    # -- procedures ---------------------------------------------------------------------------------
+
+    def current(self, procedure_id: str) -> LoadedProcedure:
+        text, path = self.source.text(procedure_id)
+        return load_procedure_text(text, path)
+
+    def pinned(self, procedure_hash: str) -> LoadedProcedure:
+        loaded = self._pinned.get(procedure_hash)
+        if loaded is None:
+            loaded = load_procedure_text(self.store.procedure_text(procedure_hash), f"<stored {procedure_hash[:12]}>")
+            if len(self._pinned) > 64:
+                self._pinned.clear()
+            self._pinned[procedure_hash] = loaded
+        return loaded
+
+    def procedures(self) -> list[LoadedProcedure | ProcedureInvalid]:
+        found: list[LoadedProcedure | ProcedureInvalid] = []
+        for text, path in self.source.all():
+            try:
+                found.append(load_procedure_text(text, path))
+            except ProcedureInvalid as exc:
+                found.append(exc)
+        return found
+
+    # -- cases --------------------------------------------------------------------------------------
+
+    def start(self, procedure_id: str, inputs: Mapping[str, object], actor: str) -> CaseView:
+        user = self.user(actor)
+        loaded = self.current(procedure_id)
+        now = self.now()
+        if not may_act(user, loaded.procedure.access):
+            reason = f"{user.name} may not start '{loaded.id}': it needs {describe_access(loaded.procedure.access)}"
+            self.store.append_system_event(user.name, now, "start_refused",
+                                           {"procedure": loaded.id, "reason": reason})
+            raise ActionRefused(reason, "ask an administrator for the role", recorded=True)
+        machine = self._machines.get(loaded.hash, loaded.procedure)
+        try:
+            outcome = start_case(loaded, machine, self._new_id(), inputs, user.name, now, self.systems.manual)
+        except ActionRefused as refused:
+            self.store.append_system_event(user.name, now, "start_refused",
+                                           {"procedure": loaded.id, "reason": refused.message, "rule": refused.rule})
+            raise
+        self.store.save_procedure_text(loaded.hash, loaded.id, loaded.text, now)
+        items = self._outbox(outcome) + self._premise(loaded, outcome.case, now)
+        self.store.create_case(outcome.case, outcome.events, items)
+        self.dispatch(outcome.case.id)
+        return self.show(outcome.case.id, actor)
+
+    def show(self, case_id: str, actor: str) -> CaseView:
+        self.user(actor)
+        case = self.store.load_case(case_id)
+        return self.view(case)
+
+    def view(self, case: Case) -> CaseView:
+        return case_view(self.pinned(case.procedure_hash), case, self.now(), self.systems.manual, self.lang)
+
+    def do(self, case_id: str, action: str, fields: Mapping[str, object], actor: str) -> CaseView:
+        user = self.user(actor)
+        case = self.store.load_case(case_id)
+        loaded = self.pinned(case.procedure_hash)
+        now = self.now()
+        if case.status != "done":
+            step = loaded.procedure.step(case.state)
+            access = getattr(step, "access", None) or loaded.procedure.access
+            if not may_act(user, access):
+                reason = f"{user.name} may not act at step '{step.id}': it needs {describe_access(access)}"
+                self.store.append_refusal(case, refusal_event(case, user.name, now, action, reason, {}))
+                raise ActionRefused(reason, "ask someone who holds the role, or an administrator", state=case.state,
+                                    recorded=True)
+        machine = self._machines.get(loaded.hash, loaded.procedure)
+        try:
+            outcome = advance(loaded, machine, case, Move(action, user.name, now, fields), self.systems.manual)
+        except ActionRefused as refused:
+            if refused.recorded:
+                extra = {"rule": refused.rule, "cite": refused.cite, "fields": {k: str(v) for k, v in fields.items()}}
+                self.store.append_refusal(case, refusal_event(case, user.name, now, action, refused.message, extra))
+            elif refused.state is not None:
+                raise self._moved_on(case, action, refused) from None
+            raise
+        self.store.commit(case, outcome.case, outcome.events, self._outbox(outcome))
+        self.dispatch(case_id)
+        return self.view(outcome.case)
+
+    def _moved_on(self, case: Case, action: str, refused: ActionRefused) -> ActionRefused:
+        """Say plainly when the action belongs to a step someone already did."""
+        for event in reversed(self.store.events(case.id)):
+            if event.action == action and event.kind in ("step_done", "wait_confirmed"):
+                return ActionRefused(
+                    f"the case has moved on: '{action}' at step '{event.step}' was already done by {event.actor} "
+                    f"at {event.at:%Y-%m-%d %H:%M}; it is now at step '{case.state}'",
+                    "show the case to see what is to be done now", state=case.state)
+        return refused
+
+    def list(self, actor: str, status: DisplayStatus | None = None, procedure_id: str | None = None,
+             limit: int = 200) -> list[CaseView]:
+        self.user(actor)
+        cases = self.store.list_cases(CaseFilter(status, procedure_id, limit), self.now())
+        return [self.view(c) for c in cases]
+
+    # -- effects ------------------------------------------------------------------------------------
+
+    def _outbox(self, outcome: Outcome) -> list[OutboxItem]:
+        case = outcome.case
+        seq = outcome.events[-1].seq
+        items = [self._mail_item(case, seq, i, m) for i, m in enumerate(outcome.mails)]
+        items += [self._perform_item(case, seq, i, p) for i, p in enumerate(outcome.performs)]
+        return items
+
+    def _mail_item(self, case: Case, seq: int, index: int, mail: MailDraft) -> OutboxItem:
+        key = f"{case.id}.{seq}.{index}.{mail.step}"
+        payload = {"to": mail.to, "subject": mail.subject, "body": mail.body, "step": mail.step,
+                   "message_id": f"<{key}@rutin.invalid>"}
+        return OutboxItem(None, case.id, seq, "mail", dict(payload), self.now(), key)
+
+    def _perform_item(self, case: Case, seq: int, index: int, perform: PerformRequest) -> OutboxItem:
+        key = f"{case.id}.{seq}.p{index}.{perform.step}"
+        payload: dict[str, Any] = {"system": perform.system, "action": perform.action, "args": perform.args}
+        return OutboxItem(None, case.id, seq, "perform", payload, case.updated_at, key)
+
+    def _premise(self, loaded: LoadedProcedure, case: Case, now: datetime) -> list[OutboxItem]:
+        premise = loaded.procedure.sandbox.premise if loaded.procedure.sandbox else []
+        items = []
+        for i, fact in enumerate(premise):
+            args = {p: resolve_arg(n, case.data) for p, n in fact.args.items()}
+            payload: dict[str, Any] = {"system": fact.system, "action": "fact", "query": fact.query, "args": args,
+                                       "value": fact.value}
+            items.append(OutboxItem(None, case.id, 1, "perform", payload, now, f"{case.id}.premise.{i}"))
+        return items
+
+    def dispatch(self, case_id: str | None = None, limit: int = 500) -> int:
+        """Hand pending simulated actions to their system's adapter; each is marked done once applied."""
+        done = 0
+        for item in self.store.pending_outbox("perform", self.now(), limit, case_id):
+            adapter = self.systems.adapter_for(str(item.payload["system"]))
+            try:
+                adapter.perform(item)
+            except AdapterError:
+                self.store.mark_outbox(item.id or 0, "pending", item.attempts + 1)
+                continue
+            self.store.mark_outbox(item.id or 0, "done", item.attempts + 1)
+            done += 1
+        return done
+
+    # -- the worker's sweep -------------------------------------------------------------------------
+
+    def sweep(self, limit: int = 1000) -> SweepReport:
+        """One pass over what is due: simulated actions, waits to re-check, waits that became overdue."""
+        report = SweepReport(performed=self.dispatch())
+        now = self.now()
+        for case_id in self.store.due_cases(now, limit):
+            report.checked += 1
+            try:
+                self._sweep_case(self.store.load_case(case_id), now, report)
+            except StaleCase:
+                report.skipped.append(case_id)
+            except RutinError as exc:
+                report.errors.append((case_id, exc.message))
+        return report
+
+    def _sweep_case(self, case: Case, now: datetime, report: SweepReport) -> None:
+        wait = case.wait
+        if wait is None:
+            return
+        loaded = self.pinned(case.procedure_hash)
+        step = loaded.procedure.step(case.state)
+        if not isinstance(step, WaitStep):
+            return
+        if not wait.overdue_marked and now >= wait.overdue_at:
+            outcome = mark_overdue(case, now, WORKER)
+            self.store.commit(case, outcome.case, outcome.events, [])
+            report.overdue.append(case.id)
+            case = outcome.case
+            wait = outcome.case.wait
+            assert wait is not None
+        if wait.by_person or wait.next_check_at > now:
+            return
+        adapter = self.systems.adapter_for(step.system)
+        args = {p: resolve_arg(n, case.data) for p, n in step.until.args.items()}
+        try:
+            answer = adapter.ask(step.system, step.until.query, args, now)
+        except AdapterError as exc:
+            report.errors.append((case.id, exc.message))
+            answer = False
+        if answer is None:
+            self.store.update_wait(case, case.evolve(wait=_replace_wait(wait, by_person=True)))
+            report.asked_person.append(case.id)
+        elif answer == step.until.equals:
+            machine = self._machines.get(loaded.hash, loaded.procedure)
+            move = Move(SATISFIED, WORKER, now, source=f"{adapter.name}:{step.system}")
+            outcome = advance(loaded, machine, case, move, self.systems.manual, internal=True)
+            self.store.commit(case, outcome.case, outcome.events, self._outbox(outcome))
+            self.dispatch(case.id)
+            report.advanced.append(case.id)
+        else:
+            again = now + parse_duration(step.check_every)
+            self.store.update_wait(case, case.evolve(wait=_replace_wait(wait, next_check_at=again)))
+
+    # -- audit --------------------------------------------------------------------------------------
+
+    def history(self, case_id: str, actor: str) -> tuple[Case, list[Event]]:
+        self.user(actor)
+        case = self.store.load_case(case_id)
+        return case, self.store.events(case_id)
+
+    def replay(self, case_id: str, actor: str) -> ReplayReport:
+        case, events = self.history(case_id, actor)
+        loaded = self.pinned(case.procedure_hash)
+        return replay_case(case, events, loaded, CompiledMachine(loaded.procedure))
+
+    def verify(self, actor: str, case_id: str | None = None) -> VerifyReport:
+        self.user(actor)
+        report = VerifyReport()
+        streams = self.store.streams()
+        if case_id is not None:
+            streams = [s for s in streams if s[0] == case_id]
+            if not streams:
+                raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
+        for stream, version, head in streams:
+            verify_stream(report, stream, self.store.events(stream), version, head)
+        return report
+
+    def export(self, case_id: str, fmt: str, actor: str) -> str:
+        case, events = self.history(case_id, actor)
+        return export_history(case, events, fmt)
+
+    # -- users --------------------------------------------------------------------------------------
+
+    def save_user(self, user: User, actor: str) -> None:
+        """Add or change a user. Only an administrator may, except for the very first user."""
+        existing = self.store.list_users()
+        if existing:
+            admin = self.user(actor)
+            if not admin.admin:
+                raise ActionRefused(f"{actor} is not an administrator and may not add or change users",
+                                    "ask an administrator (a user added with --admin)")
+        else:
+            user = User(user.name, user.roles, user.tasks, user.display_name, user.email, admin=True)
+        self.store.save_user(user, actor, self.now())
+
+    def users(self, actor: str) -> list[User]:
+        self.user(actor)
+        return self.store.list_users()
+
+    def counts(self, actor: str) -> dict[DisplayStatus, int]:
+        self.user(actor)
+        return self.store.count_cases(self.now())
+
+
+def _replace_wait(wait: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(wait, **changes)

@@ -1,0 +1,296 @@
+"""The functional core: given a case and what someone did, the next case, its event and its effects.
+
+Nothing here reads a clock, a file or a database: `now` and the actor come in, and what must happen out
+there (mail to write to the outbox, an action a sandbox should simulate) goes out as data in `Outcome`.
+The service performs it through the ports. Because every move is a pure function of the case and the
+event, replaying a history through the pinned procedure version must reproduce the stored state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.case import Case, Wait
+from engine.duration import parse_duration
+from engine.errors import ActionRefused, InvalidInputs, InvalidValue
+from engine.expression import parse_expression
+from engine.history import GENESIS, Event, seal
+from engine.loader import LoadedProcedure
+from engine.machine import AUTOMATIC, CHECK, CONFIRM, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
+from engine.procedure import (
+    AnyStep,
+    CheckStep,
+    ChoiceStep,
+    EndStep,
+    Input,
+    NotifyStep,
+    TaskStep,
+    WaitStep,
+)
+from engine.template import render
+from engine.values import JsonValue, parse_value
+
+
+@dataclass(frozen=True)
+class MailDraft:
+    to: str
+    subject: str
+    body: str
+    step: str
+
+
+@dataclass(frozen=True)
+class PerformRequest:
+    system: str
+    action: str
+    args: dict[str, JsonValue]
+    step: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    events: list[Event]
+    mails: list[MailDraft] = field(default_factory=list)
+    performs: list[PerformRequest] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Move:
+    """Who did what: an action name (a button, a route, or an internal trigger) and the values entered."""
+
+    action: str
+    actor: str
+    at: datetime
+    fields: Mapping[str, object] = field(default_factory=dict)
+    source: str | None = None  # which adapter answered, for automatic moves
+
+
+def parse_inputs(specs: list[Input], raw: Mapping[str, object], known: Mapping[str, JsonValue] | None = None,
+                 *, what: str = "input") -> dict[str, JsonValue]:
+    """Parse every given value and require what is required; all problems at once, nothing partial."""
+    problems: list[InvalidValue] = []
+    names = {s.name for s in specs}
+    for name in raw:
+        if name not in names:
+            from engine.diagnostics import hint_for
+
+            problems.append(InvalidValue(name, f"unknown {what} '{name}'", hint_for(name, names)))
+    parsed: dict[str, JsonValue] = {}
+    for spec in specs:
+        value = raw.get(spec.name)
+        if value is None or value == "":
+            continue
+        try:
+            parsed[spec.name] = parse_value(
+                spec.name, spec.type, value, choices=[c.value for c in spec.choices] if spec.choices else None
+            )
+        except InvalidValue as exc:
+            problems.append(exc)
+    env = {**(known or {}), **parsed}
+    for spec in specs:
+        if spec.name in parsed or any(p.name == spec.name for p in problems):
+            continue
+        needed = parse_expression(spec.required_when).holds(env) if spec.required_when else spec.required
+        if needed:
+            when = f" when {spec.required_when}" if spec.required_when else ""
+            problems.append(InvalidValue(spec.name, f"'{spec.label}' is required{when}",
+                                         f"give it with --set {spec.name}=..."))
+    if problems:
+        raise InvalidInputs(problems)
+    return parsed
+
+
+def start_case(loaded: LoadedProcedure, machine: CompiledMachine, case_id: str, inputs: Mapping[str, object],
+               actor: str, now: datetime, manual_systems: Container[str]) -> Outcome:
+    data = parse_inputs(loaded.procedure.inputs, inputs)
+    first = loaded.procedure.first_step
+    case = Case(case_id, loaded.id, loaded.hash, first, "open", data, 0, GENESIS, now, now, actor)
+    case, path, mails = _settle(loaded, machine, case, now, manual_systems)
+    event = seal(case_id, 1, now, actor, "case_started", prev_hash=GENESIS, step=None, action=None,
+                 data={"inputs": data, "path": path}, state=case.state, procedure_hash=loaded.hash)
+    return Outcome(case.evolve(version=1, head_hash=event.hash), [event], mails)
+
+
+def advance(loaded: LoadedProcedure, machine: CompiledMachine, case: Case, move: Move,
+            manual_systems: Container[str], *, internal: bool = False) -> Outcome:
+    """Apply one move to the case: the action at its current step, then every automatic step after it."""
+    procedure = loaded.procedure
+    if case.status == "done":
+        raise ActionRefused(f"case {case.id} is finished; nothing more can be done", state=case.state)
+    step = procedure.step(case.state)
+    trigger = _trigger_for(step, move.action, manual_systems, internal=internal)
+    entered: dict[str, JsonValue] = {}
+    if isinstance(step, TaskStep) and step.fields:
+        entered = parse_inputs(step.fields, move.fields, case.data, what="field")
+    elif move.fields:
+        raise InvalidInputs([InvalidValue(n, f"the step '{step.id}' records no field '{n}'") for n in move.fields])
+    data = {**case.data, **entered}
+    if trigger == NOT_YET:
+        return _not_yet(loaded, case, step, move)
+    target = machine.fire(case.state, trigger, data)
+    if target is None:
+        raise ActionRefused(f"'{move.action}' is not possible at step '{step.id}'", state=case.state)
+    moved = case.evolve(state=target, data=data, updated_at=move.at, wait=None, status="open")
+    moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems)
+    performs = _performs(step, data)
+    kind = {SATISFIED: "wait_satisfied", CONFIRM: "wait_confirmed"}.get(trigger, "step_done")
+    event_data: dict[str, Any] = {"fields": entered, "path": path}
+    if move.source:
+        event_data["source"] = move.source
+    event = _next_event(case, move, kind, step.id, trigger, event_data, moved.state)
+    return Outcome(moved.evolve(version=event.seq, head_hash=event.hash), [event], mails, performs)
+
+
+def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, internal: bool) -> str:
+    possible = public_actions(step, manual_systems)
+    if internal and action == SATISFIED and isinstance(step, WaitStep):
+        return SATISFIED
+    if action in possible:
+        return action
+    from engine.diagnostics import hint_for
+
+    if isinstance(step, WaitStep) and action in (CONFIRM, NOT_YET):
+        hint = f"{step.system} answers by itself here; run the worker, or wait until it has"
+    else:
+        hint = hint_for(action, possible) if possible else "nothing can be done at this step now"
+    raise ActionRefused(f"'{action}' is not possible at step '{step.id}'", hint, state=step.id)
+
+
+def public_actions(step: AnyStep, manual_systems: Container[str]) -> list[str]:
+    """The action names a person may use at this step."""
+    if isinstance(step, TaskStep):
+        return [a.name for a in step.actions] or ["klar"]
+    if isinstance(step, ChoiceStep):
+        return [o.name for o in step.options]
+    if isinstance(step, WaitStep) and step.system in manual_systems:
+        return [CONFIRM, NOT_YET]
+    return []
+
+
+def _settle(loaded: LoadedProcedure, machine: CompiledMachine, case: Case, now: datetime,
+            manual_systems: Container[str]) -> tuple[Case, list[str], list[MailDraft]]:
+    """Run the automatic steps (routes, checks, notifications) until a person or another system is needed."""
+    procedure = loaded.procedure
+    path: list[str] = []
+    mails: list[MailDraft] = []
+    for _ in range(len(procedure.steps) + 1):
+        step = procedure.step(case.state)
+        trigger = _automatic_trigger(step)
+        if trigger is None:
+            return _arrive(case, step, now, manual_systems), path, mails
+        if isinstance(step, NotifyStep):
+            mails.append(draft_mail(loaded, step, case))
+        target = machine.fire(case.state, trigger, case.data)
+        if target is None:
+            raise _blocked(step)
+        path.append(step.id)
+        case = case.evolve(state=target)
+    raise ActionRefused("the procedure's automatic steps loop without stopping", state=case.state)
+
+
+def _automatic_trigger(step: AnyStep) -> str | None:
+    if isinstance(step, ChoiceStep) and step.routes:
+        return ROUTE
+    if isinstance(step, CheckStep):
+        return CHECK
+    if isinstance(step, NotifyStep):
+        return PASS
+    return None
+
+
+def _blocked(step: AnyStep) -> ActionRefused:
+    if isinstance(step, CheckStep):
+        return ActionRefused(step.message, f"the routine says: {step.cite}", state=step.id, rule=step.id,
+                             cite=step.cite, recorded=True)
+    return ActionRefused(f"no route of the choice '{step.id}' fits this case", "the procedure needs an `otherwise`",
+                         state=step.id, recorded=True)
+
+
+def _arrive(case: Case, step: AnyStep, now: datetime, manual_systems: Container[str]) -> Case:
+    if isinstance(step, EndStep):
+        return case.evolve(status="done", wait=None, updated_at=now)
+    if isinstance(step, WaitStep):
+        by_person = step.system in manual_systems
+        first_look = parse_duration(step.expected if by_person else step.check_every)
+        wait = Wait(step.id, now, now + first_look, now + parse_duration(step.expected),
+                    now + parse_duration(step.overdue_after), by_person=by_person)
+        return case.evolve(status="waiting", wait=wait, updated_at=now)
+    return case.evolve(status="open", wait=None, updated_at=now)
+
+
+def _not_yet(loaded: LoadedProcedure, case: Case, step: AnyStep, move: Move) -> Outcome:
+    assert isinstance(step, WaitStep) and case.wait is not None
+    wait = Wait(case.wait.step, case.wait.started_at, move.at + parse_duration(step.check_every),
+                case.wait.expected_by, case.wait.overdue_at, True, case.wait.overdue_marked)
+    event = _next_event(case, move, "wait_not_yet", step.id, NOT_YET,
+                        {"next_check_at": wait.next_check_at.isoformat()}, case.state)
+    moved = case.evolve(wait=wait, updated_at=move.at, version=event.seq, head_hash=event.hash)
+    return Outcome(moved, [event])
+
+
+def mark_overdue(case: Case, now: datetime, actor: str) -> Outcome:
+    """Record once that a wait ran past its overdue moment."""
+    assert case.wait is not None
+    wait = Wait(case.wait.step, case.wait.started_at, case.wait.next_check_at, case.wait.expected_by,
+                case.wait.overdue_at, case.wait.by_person, overdue_marked=True)
+    move = Move("overdue", actor, now)
+    event = _next_event(case, move, "wait_overdue", case.state, None,
+                        {"overdue_at": case.wait.overdue_at.isoformat()}, case.state)
+    return Outcome(case.evolve(wait=wait, version=event.seq, head_hash=event.hash), [event])
+
+
+def refusal_event(case: Case, actor: str, now: datetime, action: str, reason: str, extra: Mapping[str, Any]) -> Event:
+    """The history's record of a refused attempt (missing role, a rule that did not hold)."""
+    move = Move(action, actor, now)
+    return _next_event(case, move, "refused", case.state, action, {"reason": reason, **extra}, case.state)
+
+
+def _next_event(case: Case, move: Move, kind: str, step: str | None, action: str | None,
+                data: dict[str, Any], state: str) -> Event:
+    return seal(case.id, case.version + 1, move.at, move.actor, kind, prev_hash=case.head_hash, step=step,
+                action=action, data=data, state=state, procedure_hash=case.procedure_hash)
+
+
+def _performs(step: AnyStep, data: Mapping[str, JsonValue]) -> list[PerformRequest]:
+    if not isinstance(step, TaskStep) or step.performs is None:
+        return []
+    args = {param: resolve_arg(name, data) for param, name in step.performs.args.items()}
+    return [PerformRequest(step.system, step.performs.action, args, step.id)]
+
+
+def resolve_arg(name: str, data: Mapping[str, JsonValue]) -> JsonValue:
+    """An argument names a case value, or is a fixed text written as '=text'."""
+    return name[1:] if name.startswith("=") else data.get(name)
+
+
+def draft_mail(loaded: LoadedProcedure, step: NotifyStep, case: Case) -> MailDraft:
+    specs = {i.name: i for i in loaded.procedure.inputs}
+    for s in loaded.procedure.steps:
+        if isinstance(s, TaskStep):
+            specs.update({f.name: f for f in s.fields})
+
+    def show(name: str, value: object) -> str:
+        spec = specs.get(name)
+        if spec is not None and spec.type in ("personnummer", "interim_or_personnummer") and not step.include_personnummer:
+            return mask_personnummer(str(value))
+        if isinstance(value, bool):
+            return "ja" if value else "nej"
+        if spec is not None and spec.choices:
+            return next((c.label for c in spec.choices if c.value == value), str(value))
+        return str(value)
+
+    values = {**case.data, "case_id": case.id}
+    to = step.to if "@" in step.to else str(case.data.get(step.to, ""))
+    return MailDraft(to, render(step.subject, values, show), render(step.body, values, show), step.id)
+
+
+def mask_personnummer(value: str) -> str:
+    """YYYYMMDD-NNNN -> YYYYMMDD-****: mail and logs carry the birth date, never the full number."""
+    return value[:-4] + "****" if len(value) >= 4 else "****"
+
+
+__all__ = ["AUTOMATIC", "Move", "Outcome", "advance", "mark_overdue", "start_case"]

@@ -1,0 +1,1 @@
+"""Terminal front end pieces beyond argument parsing: the interactive guide and the demo."""
