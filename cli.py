@@ -29,7 +29,12 @@ T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="Rutin: guided, auditable administrative routines.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Rutin: guided, auditable administrative routines.",
+)
 procedures_app = typer.Typer(no_args_is_help=True, help="Procedures: list, show, validate, schema.")
 case_app = typer.Typer(no_args_is_help=True, help="Cases: start, show, do, list, guide.")
 audit_app = typer.Typer(no_args_is_help=True, help="Audit: log, replay, verify, export.")
@@ -67,8 +72,7 @@ def build_service(settings: Settings) -> Rutin:
     ensure_schema(engine)
     clock = FixedClock(parse_moment(settings.now)) if settings.now else SystemClock()
     systems = build_systems(settings.adapters, engine)
-    lang = "en" if settings.lang == "en" else "sv"
-    return Rutin(SqlCaseStore(engine), ProcedureFolder(settings.procedures), systems, clock, lang=lang)
+    return Rutin(SqlCaseStore(engine), ProcedureFolder(settings.procedures), systems, clock, lang="en" if settings.lang == "en" else "sv")
 
 
 def build_systems(spec: str, engine: Any) -> Any:
@@ -85,7 +89,9 @@ def build_systems(spec: str, engine: Any) -> Any:
     for part in filter(None, (p.strip() for p in spec.split(","))):
         system, _, kind = part.rpartition("=")
         if kind not in kinds:
-            raise RutinError(f"unknown adapter '{kind}' in --adapters", "use sandbox or manual, e.g. BER=manual,ED=sandbox")
+            raise RutinError(
+                f"unknown adapter '{kind}' in --adapters", "use sandbox or manual, e.g. BER=manual,ED=sandbox"
+            )
         adapter = made.setdefault(kind, kinds[kind]())
         if system in ("", "*"):
             default = adapter
@@ -103,8 +109,9 @@ def parse_moment(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise RutinError(f"--now '{text}' is not an ISO-8601 time", "e.g. 2024-06-03T10:30 (Swedish time) or "
-                         "2024-06-03T08:30+00:00") from exc
+        raise RutinError(
+            f"--now '{text}' is not an ISO-8601 time", "e.g. 2024-06-03T10:30 (Swedish time) or 2024-06-03T08:30+00:00"
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(os.environ.get("RUTIN_TZ", DEFAULT_TZ)))
 
 
@@ -192,11 +199,17 @@ def main_options(
     db: Annotated[str | None, typer.Option("--db", envvar="RUTIN_DB", help="Database URL or SQLite file path.")] = None,
     as_user: Annotated[str | None, typer.Option("--as", envvar="RUTIN_USER", help="Act as this user.")] = None,
     now: Annotated[str | None, typer.Option("--now", help="The time the engine sees (ISO-8601), for training.")] = None,
-    procedures: Annotated[Path | None, typer.Option("--procedures", envvar="RUTIN_PROCEDURES",
-                                                    help="Folder of procedure files.")] = None,
-    adapters: Annotated[str, typer.Option("--adapters", envvar="RUTIN_ADAPTERS",
-                                          help="Who answers for each system: sandbox, manual, or BER=manual,ED=sandbox."
-                                          )] = "sandbox",
+    procedures: Annotated[
+        Path | None, typer.Option("--procedures", envvar="RUTIN_PROCEDURES", help="Folder of procedure files.")
+    ] = None,
+    adapters: Annotated[
+        str,
+        typer.Option(
+            "--adapters",
+            envvar="RUTIN_ADAPTERS",
+            help="Who answers for each system: sandbox, manual, or BER=manual,ED=sandbox.",
+        ),
+    ] = "sandbox",
     lang: Annotated[str, typer.Option("--lang", envvar="RUTIN_LANG", help="sv or en.")] = "sv",
 ) -> None:
     import getpass
@@ -216,14 +229,22 @@ def procedures_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("-
 
     with refusals():
         found = settings(ctx).service().procedures()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in found:
         if isinstance(item, ProcedureInvalid):
             path = item.diagnostics[0].location.path if item.diagnostics and item.diagnostics[0].location else "?"
             rows.append({"id": None, "path": path, "valid": False, "errors": len(item.diagnostics)})
         else:
-            rows.append({"id": item.id, "title": item.procedure.title, "version": item.hash, "path": item.path,
-                         "valid": True, "steps": len(item.procedure.steps)})
+            rows.append(
+                {
+                    "id": item.id,
+                    "title": item.procedure.title,
+                    "version": item.hash,
+                    "path": item.path,
+                    "valid": True,
+                    "steps": len(item.procedure.steps),
+                }
+            )
     if as_json:
         emit_json(rows)
         return
@@ -234,12 +255,16 @@ def procedures_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("-
         if row["valid"]:
             table.add_row(row["id"], row["title"], str(row["version"])[:12], str(row["steps"]), row["path"])
         else:
-            table.add_row("[red]invalid[/red]", f"{row['errors']} problem(s): rutin procedures validate", "", "", row["path"])
+            table.add_row(
+                "[red]invalid[/red]", f"{row['errors']} problem(s): rutin procedures validate", "", "", row["path"]
+            )
     console().print(table)
 
 
 @procedures_app.command("show")
-def procedures_show(ctx: typer.Context, procedure_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def procedures_show(
+    ctx: typer.Context, procedure_id: str, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """A procedure's inputs and steps."""
     with refusals():
         loaded = settings(ctx).service().current(procedure_id)
@@ -255,21 +280,30 @@ def procedures_show(ctx: typer.Context, procedure_id: str, as_json: Annotated[bo
         out.print(f"Routine: {loaded.procedure.routine.document}")
     out.print("\n[bold]Inputs[/bold]")
     for inp in body["inputs"]:
-        req = "required" if inp["required"] else (f"required when {inp['required_when']}" if inp["required_when"] else "optional")
+        req = (
+            "required"
+            if inp["required"]
+            else (f"required when {inp['required_when']}" if inp["required_when"] else "optional")
+        )
         choices = f"  [{', '.join(c['value'] for c in inp['choices'])}]" if inp.get("choices") else ""
         out.print(f"  {inp['name']:<18} {inp['type']:<14} {req}{choices}")
     out.print("\n[bold]Steps[/bold]")
     for i, step in enumerate(body["steps"], 1):
         system = f" [{step['system']}]" if step["system"] else ""
         nexts = ", ".join(step["next"])
-        out.print(f"  {i:>2}. {step['id']:<22} {step['kind']:<7}{system} {step['title']}" + (f"  → {nexts}" if nexts else ""))
+        out.print(
+            f"  {i:>2}. {step['id']:<22} {step['kind']:<7}{system} {step['title']}" + (f"  → {nexts}" if nexts else "")
+        )
         if step.get("source") and step["source"].get("section"):
             out.print(f"      [dim]{step['source']['section']}[/dim]")
 
 
 @procedures_app.command("validate")
-def procedures_validate(ctx: typer.Context, paths: Annotated[list[Path] | None, typer.Argument()] = None,
-                        as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def procedures_validate(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Check procedure files; every problem as file:line:column with a hint. Exit 1 when any has an error."""
     from adapters.procedure_folder import read_text
     from engine.diagnostics import Diagnostic, format_report
@@ -279,8 +313,12 @@ def procedures_validate(ctx: typer.Context, paths: Annotated[list[Path] | None, 
     folder = settings(ctx).procedures
     files = [p for path in (paths or [folder]) for p in (sorted(path.glob("*.y*ml")) if path.is_dir() else [path])]
     if not files:
-        fail(RutinError(f"no procedure files found in {', '.join(str(p) for p in paths or [folder])}",
-                        "give .yaml files or a folder holding them"))
+        fail(
+            RutinError(
+                f"no procedure files found in {', '.join(str(p) for p in paths or [folder])}",
+                "give .yaml files or a folder holding them",
+            )
+        )
     found: list[Diagnostic] = []
     results = []
     for path in files:
@@ -292,8 +330,13 @@ def procedures_validate(ctx: typer.Context, paths: Annotated[list[Path] | None, 
         except RutinError as exc:
             diags = [Diagnostic("unreadable", exc.message)]
         found += diags
-        results.append({"path": str(path), "ok": not any(d.severity == "error" for d in diags),
-                        "diagnostics": [d.to_json() for d in diags]})
+        results.append(
+            {
+                "path": str(path),
+                "ok": not any(d.severity == "error" for d in diags),
+                "diagnostics": [d.to_json() for d in diags],
+            }
+        )
     errors = any(d.severity == "error" for d in found)
     if as_json:
         emit_json(results)
@@ -323,8 +366,10 @@ def print_case(view: CaseView, lang: str) -> None:
     status = view.status if lang == "en" else STATUS_SV[view.status]
     colour = {"overdue": "red", "waiting": "yellow", "done": "green"}.get(view.status, "cyan")
     out.print(f"[bold]{view.id}[/bold]  {view.procedure_title}  [{colour}]{status}[/{colour}]")
-    out.print(f"[dim]{view.procedure} version {view.version[:12]} · {view.events} events · "
-              f"started {local(view.created_at)} by {view.created_by}[/dim]")
+    out.print(
+        f"[dim]{view.procedure} version {view.version[:12]} · {view.events} events · "
+        f"started {local(view.created_at)} by {view.created_by}[/dim]"
+    )
     system = f"  [magenta]{view.system}[/magenta]" if view.system else ""
     out.print(f"\n[bold]{view.step_title}[/bold]{system}  ({view.state})")
     if view.instructions:
@@ -333,29 +378,46 @@ def print_case(view: CaseView, lang: str) -> None:
         out.print(f"[dim]Rutinen: ”{view.source['quote']}” ({view.source.get('section', '')})[/dim]")
     if view.waiting:
         w = view.waiting
-        label = ("waiting since", "expected by", "overdue after", "next check") if lang == "en" else (
-            "väntar sedan", "förväntas senast", "försenad efter", "nästa kontroll")
+        label = (
+            ("waiting since", "expected by", "overdue after", "next check")
+            if lang == "en"
+            else ("väntar sedan", "förväntas senast", "försenad efter", "nästa kontroll")
+        )
         out.print(f"\n[yellow]{w.what}[/yellow] ({w.system})")
-        out.print(f"  {label[0]} {local(w.since, '%H:%M')}, {label[1]} [bold]{local(w.expected_by, '%H:%M')}[/bold], "
-                  f"{label[2]} {local(w.overdue_at, '%H:%M')}; {label[3]} {local(w.next_check_at, '%H:%M')}"
-                  + (" ([red]overdue[/red])" if w.overdue else ""))
+        out.print(
+            f"  {label[0]} {local(w.since, '%H:%M')}, {label[1]} [bold]{local(w.expected_by, '%H:%M')}[/bold], "
+            f"{label[2]} {local(w.overdue_at, '%H:%M')}; {label[3]} {local(w.next_check_at, '%H:%M')}"
+            + (" ([red]overdue[/red])" if w.overdue else "")
+        )
         if w.answered_by == "system":
-            out.print("  [dim]" + ("the system is checked automatically by `rutin worker`" if lang == "en"
-                                   else "systemet kontrolleras automatiskt av `rutin worker`") + "[/dim]")
+            out.print(
+                "  [dim]"
+                + (
+                    "the system is checked automatically by `rutin worker`"
+                    if lang == "en"
+                    else "systemet kontrolleras automatiskt av `rutin worker`"
+                )
+                + "[/dim]"
+            )
     if view.actions:
         out.print("\n" + ("Actions:" if lang == "en" else "Åtgärder:"))
         for action in view.actions:
             sets = " ".join(f"--set {f.name}=…" for f in action.fields if f.required or f.required_when)
-            out.print(f"  [bold]{action.name}[/bold]  {action.label}    [dim]rutin case do {view.id} {action.name} {sets}[/dim]")
+            out.print(
+                f"  [bold]{action.name}[/bold]  {action.label}    [dim]rutin case do {view.id} {action.name} {sets}[/dim]"
+            )
             for f in action.fields:
                 choices = f" ({', '.join(c['value'] for c in f.choices)})" if f.choices else ""
                 out.print(f"      {f.name}: {f.label} [{f.type}]{choices}")
 
 
 @case_app.command("start")
-def case_start(ctx: typer.Context, procedure_id: str,
-               sets: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE, for each input.")] = None,
-               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def case_start(
+    ctx: typer.Context,
+    procedure_id: str,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE, for each input.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Start a case; prints its id."""
     s = settings(ctx)
     values = parse_sets(sets)
@@ -380,9 +442,13 @@ def case_show(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.O
 
 
 @case_app.command("do")
-def case_do(ctx: typer.Context, case_id: str, action: str,
-            sets: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE, for the step's fields.")] = None,
-            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def case_do(
+    ctx: typer.Context,
+    case_id: str,
+    action: str,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE, for the step's fields.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Complete the current step (or choose a route) with ACTION."""
     s = settings(ctx)
     values = parse_sets(sets)
@@ -395,19 +461,22 @@ def case_do(ctx: typer.Context, case_id: str, action: str,
 
 
 @case_app.command("list")
-def case_list(ctx: typer.Context,
-              status: Annotated[str | None, typer.Option("--status", help="open, waiting, overdue or done.")] = None,
-              procedure: Annotated[str | None, typer.Option("--procedure")] = None,
-              limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 200,
-              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def case_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="open, waiting, overdue or done.")] = None,
+    procedure: Annotated[str | None, typer.Option("--procedure")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 200,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Cases, newest first; overdue ones are those waiting past their time."""
-    from engine.case import STATUSES
+    from engine.case import STATUSES, DisplayStatus
 
     if status is not None and status not in STATUSES:
         raise typer.BadParameter(f"use one of {', '.join(STATUSES)}", param_hint="--status")
+    wanted: DisplayStatus | None = next((st for st in STATUSES if st == status), None)
     s = settings(ctx)
     with refusals():
-        views = s.service().list(s.user, status, procedure, limit)  # type: ignore[arg-type]
+        views = s.service().list_cases(s.user, wanted, procedure, limit)
     if as_json:
         emit_json([v.to_json() for v in views])
         return
@@ -416,8 +485,15 @@ def case_list(ctx: typer.Context,
     table = Table("case", "procedure", "status", "step", "system", "expected by", "updated")
     for v in views:
         expected = local(v.waiting.expected_by, "%m-%d %H:%M") if v.waiting else ""
-        table.add_row(v.id, v.procedure, v.status if s.lang == "en" else STATUS_SV[v.status], v.step_title, v.system or "",
-                      expected, local(v.updated_at, "%m-%d %H:%M"))
+        table.add_row(
+            v.id,
+            v.procedure,
+            v.status if s.lang == "en" else STATUS_SV[v.status],
+            v.step_title,
+            v.system or "",
+            expected,
+            local(v.updated_at, "%m-%d %H:%M"),
+        )
     console().print(table)
 
 
@@ -435,8 +511,11 @@ def case_guide(ctx: typer.Context, case_id: str) -> None:
 
 
 @app.command("worker")
-def worker(ctx: typer.Context, once: Annotated[bool, typer.Option("--once", help="One sweep, then exit.")] = False,
-           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def worker(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="One sweep, then exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Re-check the waits that are due, mark overdue ones, and hand simulated actions to the sandbox."""
     from engine.errors import RutinError
 
@@ -448,9 +527,11 @@ def worker(ctx: typer.Context, once: Annotated[bool, typer.Option("--once", help
     if as_json:
         emit_json(report.to_json())
     else:
-        typer.echo(f"checked {report.checked}, advanced {len(report.advanced)}, overdue {len(report.overdue)}, "
-                   f"to a person {len(report.asked_person)}, simulated actions {report.performed}, "
-                   f"errors {len(report.errors)}")
+        typer.echo(
+            f"checked {report.checked}, advanced {len(report.advanced)}, overdue {len(report.overdue)}, "
+            f"to a person {len(report.asked_person)}, simulated actions {report.performed}, "
+            f"errors {len(report.errors)}"
+        )
         for case_id, error in report.errors:
             typer.echo(f"  {case_id}: {error}", err=True)
 
@@ -471,8 +552,16 @@ def audit_log(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.O
 
     table = Table("#", "time", "who", "what", "step", "action", "then at", "hash")
     for e in events:
-        table.add_row(str(e.seq), local(e.at, "%Y-%m-%d %H:%M:%S"), e.actor, e.kind, e.step or "", e.action or "",
-                      e.state or "", e.hash[:10])
+        table.add_row(
+            str(e.seq),
+            local(e.at, "%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.kind,
+            e.step or "",
+            e.action or "",
+            e.state or "",
+            e.hash[:10],
+        )
     console().print(table)
 
 
@@ -488,12 +577,15 @@ def audit_replay(ctx: typer.Context, case_id: str, as_json: Annotated[bool, type
         typer.echo(f"{case_id}: procedure version {report.procedure_hash[:12]}")
         for st in report.steps:
             mark = "ok " if st.matches else "DIFF"
-            typer.echo(f"  {mark} {st.seq:>3} {local(_when(st.at), '%Y-%m-%d %H:%M:%S')} {st.actor:<14} "
-                       f"{st.kind:<15} {st.step or '':<22} {st.action or '':<12} -> {st.state}")
+            typer.echo(
+                f"  {mark} {st.seq:>3} {local(_when(st.at), '%Y-%m-%d %H:%M:%S')} {st.actor:<14} "
+                f"{st.kind:<15} {st.step or '':<22} {st.action or '':<12} -> {st.state}"
+            )
         for problem in report.problems:
             typer.echo(f"error: {problem}", err=True)
-        typer.echo("replay matches the stored case" if report.ok else "replay DIFFERS from the stored case",
-                   err=not report.ok)
+        typer.echo(
+            "replay matches the stored case" if report.ok else "replay DIFFERS from the stored case", err=not report.ok
+        )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -505,8 +597,11 @@ def _when(text: str) -> datetime:
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, case_id: Annotated[str | None, typer.Argument()] = None,
-                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def audit_verify(
+    ctx: typer.Context,
+    case_id: Annotated[str | None, typer.Argument()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Recompute the hash chains (of one case, or all); name the first altered, removed or inserted event."""
     s = settings(ctx)
     with refusals():
@@ -516,16 +611,22 @@ def audit_verify(ctx: typer.Context, case_id: Annotated[str | None, typer.Argume
     else:
         for problem in report.problems:
             typer.echo(f"TAMPERED {problem}", err=True)
-        typer.echo(f"{report.streams} histories, {report.events} events checked: "
-                   + ("all intact" if report.ok else f"{len(report.problems)} broken"), err=not report.ok)
+        typer.echo(
+            f"{report.streams} histories, {report.events} events checked: "
+            + ("all intact" if report.ok else f"{len(report.problems)} broken"),
+            err=not report.ok,
+        )
     if not report.ok:
         raise typer.Exit(1)
 
 
 @audit_app.command("export")
-def audit_export(ctx: typer.Context, case_id: str,
-                 fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
-                 output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
+def audit_export(
+    ctx: typer.Context,
+    case_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
     """A case's history as JSON or CSV, to stdout or a file."""
     s = settings(ctx)
     with refusals():
@@ -542,12 +643,15 @@ def audit_export(ctx: typer.Context, case_id: str,
 
 
 @users_app.command("add")
-def users_add(ctx: typer.Context, name: str,
-              roles: Annotated[list[str] | None, typer.Option("--role", help="A BER role (repeat).")] = None,
-              tasks: Annotated[list[str] | None, typer.Option("--task", help="A staff task (repeat).")] = None,
-              display: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
-              email: Annotated[str | None, typer.Option("--email")] = None,
-              admin: Annotated[bool, typer.Option("--admin", help="May add users.")] = False) -> None:
+def users_add(
+    ctx: typer.Context,
+    name: str,
+    roles: Annotated[list[str] | None, typer.Option("--role", help="A BER role (repeat).")] = None,
+    tasks: Annotated[list[str] | None, typer.Option("--task", help="A staff task (repeat).")] = None,
+    display: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May add users.")] = False,
+) -> None:
     """Add (or replace) a user. The first user becomes an administrator."""
     from engine.access import User
     from engine.errors import RutinError
@@ -583,7 +687,9 @@ def users_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json
 
 
 @app.command("demo")
-def demo(ctx: typer.Context, interactive: Annotated[bool, typer.Option(help="Walk the case yourself.")] = False) -> None:
+def demo(
+    ctx: typer.Context, interactive: Annotated[bool, typer.Option(help="Walk the case yourself.")] = False
+) -> None:
     """Run a grade-revocation case end to end on the sandbox, moving the clock through the waits."""
     from terminal.demo import run_demo
 

@@ -13,8 +13,10 @@ _ID_LINE = re.compile(r"^id:\s*['\"]?([A-Za-z0-9_-]+)", re.MULTILINE)
 class ProcedureFolder:
     def __init__(self, folder: Path) -> None:
         if not folder.is_dir():
-            raise RutinError(f"the procedures folder does not exist: {folder}",
-                             "give --procedures DIR (or RUTIN_PROCEDURES) naming a folder of .yaml files")
+            raise RutinError(
+                f"the procedures folder does not exist: {folder}",
+                "give --procedures DIR (or RUTIN_PROCEDURES) naming a folder of .yaml files",
+            )
         self.folder = folder
 
     def _files(self) -> list[Path]:

@@ -61,8 +61,14 @@ class SandboxAdapter:
         with self.engine.connect() as conn:
             value = conn.execute(
                 select(sandbox_facts.c.value)
-                .where(and_(sandbox_facts.c.system == system, sandbox_facts.c.fact == query,
-                            sandbox_facts.c.subject == subject(args), sandbox_facts.c.effective_at <= iso(at)))
+                .where(
+                    and_(
+                        sandbox_facts.c.system == system,
+                        sandbox_facts.c.fact == query,
+                        sandbox_facts.c.subject == subject(args),
+                        sandbox_facts.c.effective_at <= iso(at),
+                    )
+                )
                 .order_by(sandbox_facts.c.effective_at.desc(), sandbox_facts.c.id.desc())
                 .limit(1)
             ).scalar()
@@ -74,11 +80,20 @@ class SandboxAdapter:
             seen = conn.execute(select(sandbox_facts.c.id).where(sandbox_facts.c.source == item.key).limit(1)).first()
             if seen is not None:
                 return
-            conn.execute(insert(sandbox_facts), [
-                {"system": f.system, "fact": f.fact, "subject": subject(f.args), "value": f.value,
-                 "effective_at": iso(item.created_at + f.delay), "source": item.key}
-                for f in facts
-            ])
+            conn.execute(
+                insert(sandbox_facts),
+                [
+                    {
+                        "system": f.system,
+                        "fact": f.fact,
+                        "subject": subject(f.args),
+                        "value": f.value,
+                        "effective_at": iso(item.created_at + f.delay),
+                        "source": item.key,
+                    }
+                    for f in facts
+                ],
+            )
 
     def _facts(self, payload: Mapping[str, JsonValue]) -> list[_Fact]:
         action = str(payload.get("action"))

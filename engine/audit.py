@@ -47,8 +47,13 @@ class ReplayReport:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"case": self.case_id, "procedure_version": self.procedure_hash, "ok": self.ok,
-                "problems": self.problems, "steps": [s.__dict__ for s in self.steps]}
+        return {
+            "case": self.case_id,
+            "procedure_version": self.procedure_hash,
+            "ok": self.ok,
+            "problems": self.problems,
+            "steps": [s.__dict__ for s in self.steps],
+        }
 
 
 def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machine: CompiledMachine) -> ReplayReport:
@@ -72,20 +77,41 @@ def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machin
                 f"'{event.state}', replayed '{recomputed.state if recomputed else None}'"
             )
         current = outcome.case
-        report.steps.append(ReplayedStep(event.seq, event.at.isoformat(), event.actor, event.kind, event.step,
-                                         event.action, event.state, dict(event.data), matches))
+        report.steps.append(
+            ReplayedStep(
+                event.seq,
+                event.at.isoformat(),
+                event.actor,
+                event.kind,
+                event.step,
+                event.action,
+                event.state,
+                dict(event.data),
+                matches,
+            )
+        )
         if not matches:
             break
     if current is not None and not report.problems:
-        for what, stored, replayed in (("step", case.state, current.state), ("status", case.status, current.status),
-                                       ("data", case.data, current.data), ("version", case.version, current.version)):
+        for what, stored, replayed in (
+            ("step", case.state, current.state),
+            ("status", case.status, current.status),
+            ("data", case.data, current.data),
+            ("version", case.version, current.version),
+        ):
             if stored != replayed:
                 report.problems.append(f"the stored case's {what} is {stored!r}, but its history gives {replayed!r}")
     return report
 
 
-def _reapply(event: Event, current: Case | None, loaded: LoadedProcedure, machine: CompiledMachine,
-             manual: EverySystem, case_id: str) -> Outcome:
+def _reapply(
+    event: Event,
+    current: Case | None,
+    loaded: LoadedProcedure,
+    machine: CompiledMachine,
+    manual: EverySystem,
+    case_id: str,
+) -> Outcome:
     if event.kind == "case_started":
         inputs = event.data.get("inputs", {})
         outcome = start_case(loaded, machine, case_id, inputs, event.actor, event.at, manual)
@@ -95,8 +121,14 @@ def _reapply(event: Event, current: Case | None, loaded: LoadedProcedure, machin
     if event.kind == "refused":
         from engine.step import refusal_event
 
-        refusal = refusal_event(current, event.actor, event.at, event.action or "", str(event.data.get("reason")),
-                                {k: v for k, v in event.data.items() if k != "reason"})
+        refusal = refusal_event(
+            current,
+            event.actor,
+            event.at,
+            event.action or "",
+            str(event.data.get("reason")),
+            {k: v for k, v in event.data.items() if k != "reason"},
+        )
         return Outcome(current.evolve(version=refusal.seq, head_hash=refusal.hash), [refusal])
     if event.kind == "wait_overdue":
         return mark_overdue(current, event.at, event.actor)
@@ -117,8 +149,12 @@ class VerifyReport:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "streams": self.streams, "events": self.events,
-                "problems": [{"stream": p.stream, "seq": p.seq, "problem": p.problem} for p in self.problems]}
+        return {
+            "ok": self.ok,
+            "streams": self.streams,
+            "events": self.events,
+            "problems": [{"stream": p.stream, "seq": p.seq, "problem": p.problem} for p in self.problems],
+        }
 
 
 def verify_stream(report: VerifyReport, stream: str, events: list[Event], version: int, head: str) -> None:
@@ -129,19 +165,54 @@ def verify_stream(report: VerifyReport, stream: str, events: list[Event], versio
 
 def export_history(case: Case, events: list[Event], fmt: str) -> str:
     if fmt == "json":
-        body = {"case": {"id": case.id, "procedure": case.procedure_id, "procedure_version": case.procedure_hash,
-                         "state": case.state, "status": case.status, "version": case.version,
-                         "head_hash": case.head_hash},
-                "events": [e.to_json() for e in events]}
+        body = {
+            "case": {
+                "id": case.id,
+                "procedure": case.procedure_id,
+                "procedure_version": case.procedure_hash,
+                "state": case.state,
+                "status": case.status,
+                "version": case.version,
+                "head_hash": case.head_hash,
+            },
+            "events": [e.to_json() for e in events],
+        }
         return json.dumps(body, ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["case", "seq", "at", "actor", "kind", "step", "action", "state", "data", "procedure_version",
-                         "prev_hash", "hash"])
+        writer.writerow(
+            [
+                "case",
+                "seq",
+                "at",
+                "actor",
+                "kind",
+                "step",
+                "action",
+                "state",
+                "data",
+                "procedure_version",
+                "prev_hash",
+                "hash",
+            ]
+        )
         for e in events:
-            writer.writerow([e.stream, e.seq, e.at.isoformat(), e.actor, e.kind, e.step or "", e.action or "",
-                             e.state or "", json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                             e.procedure_hash or "", e.prev_hash, e.hash])
+            writer.writerow(
+                [
+                    e.stream,
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.kind,
+                    e.step or "",
+                    e.action or "",
+                    e.state or "",
+                    json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+                    e.procedure_hash or "",
+                    e.prev_hash,
+                    e.hash,
+                ]
+            )
         return out.getvalue()
     raise RutinError(f"unknown export format '{fmt}'", "use --format json or --format csv")

@@ -30,7 +30,7 @@ from engine.source import SourceDoc
 from engine.template import TemplateError, template_names
 
 BUILTIN_NAMES = frozenset({"case_id"})
-RESERVED_ACTIONS = frozenset({"bekrafta", "inte_annu"})
+RESERVED_ACTIONS = frozenset({"inte_annu"})
 Loc = tuple[str | int, ...]
 
 
@@ -252,7 +252,10 @@ def _literal_fits(spec: Input, other: ast.expr) -> Iterator[tuple[str, str]]:
         elif spec.type == "yes_no" and not isinstance(value, bool):
             yield (f"'{spec.name}' is yes/no, so compare it with true or false, not {value!r}", "write true or false")
         elif spec.type == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
-            yield (f"'{spec.name}' is a number, so compare it with a number, not {value!r}", "write a number such as 50")
+            yield (
+                f"'{spec.name}' is a number, so compare it with a number, not {value!r}",
+                "write a number such as 50",
+            )
         elif spec.type == "date" and not _is_iso_date(value):
             yield (f"'{spec.name}' is a date, so compare it with a date written 'YYYY-MM-DD'", "e.g. '2024-06-30'")
 

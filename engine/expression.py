@@ -135,9 +135,7 @@ def parse_expression(text: str) -> Expression:
     tree = _parse(body, source).body
     _check_size(tree, source)
     _Checker(source).condition(tree)
-    names = frozenset(
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in LITERAL_NAMES
-    )
+    names = frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in LITERAL_NAMES)
     return Expression(source=text, names=names, tree=tree)
 
 
@@ -327,18 +325,14 @@ class _Checker:
                     f"a text in a condition can be at most {MAX_STRING} characters (this has {len(value)})",
                 )
         elif isinstance(value, bytes):
-            raise self.fail(
-                node, "byte strings (b'...') are not allowed in a condition", "write 'text' instead"
-            )
+            raise self.fail(node, "byte strings (b'...') are not allowed in a condition", "write 'text' instead")
         elif isinstance(value, complex):
             raise self.fail(node, "imaginary numbers (1j) are not allowed in a condition")
         elif not (value is None or isinstance(value, int | float)):
             raise self.fail(node, f"{value!r} is not allowed in a condition")
 
     def rejected(self, node: ast.expr) -> ExpressionError:
-        message, hint = _NOT_ALLOWED.get(
-            type(node), (f"{type(node).__name__} is not allowed in a condition", None)
-        )
+        message, hint = _NOT_ALLOWED.get(type(node), (f"{type(node).__name__} is not allowed in a condition", None))
         return self.fail(node, message, hint)
 
 

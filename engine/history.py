@@ -93,7 +93,9 @@ def verify_chain(stream: str, events: list[Event], head_version: int, head_hash:
             problems.append(ChainProblem(stream, expected_seq, f"event {expected_seq} is {what} (found {event.seq})"))
             return problems
         if event.prev_hash != prev:
-            problems.append(ChainProblem(stream, event.seq, "does not link to the event before it (removed or inserted)"))
+            problems.append(
+                ChainProblem(stream, event.seq, "does not link to the event before it (removed or inserted)")
+            )
             return problems
         if compute_hash(event.payload()) != event.hash:
             problems.append(ChainProblem(stream, event.seq, "was altered after it was written (hash mismatch)"))

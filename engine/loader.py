@@ -47,8 +47,14 @@ def load_procedure_text(text: str, path: str = "<procedure>") -> LoadedProcedure
     doc = parse_yaml(text, path)
     if not isinstance(doc.data, dict):
         raise ProcedureInvalid(
-            [Diagnostic("not-a-mapping", "a procedure file is a mapping of keys such as id, title and steps",
-                        doc.locate(()), "start the file with `id: my-procedure`")]
+            [
+                Diagnostic(
+                    "not-a-mapping",
+                    "a procedure file is a mapping of keys such as id, title and steps",
+                    doc.locate(()),
+                    "start the file with `id: my-procedure`",
+                )
+            ]
         )
     try:
         procedure = Procedure.model_validate(doc.data, strict=True)
@@ -89,33 +95,62 @@ def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
     name = str(loc[-1]) if loc else ""
     parent = _parent_keys(doc, loc[:-1])
     if kind == "extra_forbidden":
-        return Diagnostic("unknown-key", f"unknown key '{name}' in {_owner(loc)}", doc.locate(loc, key=True),
-                          hint_for(name, parent))
+        return Diagnostic(
+            "unknown-key", f"unknown key '{name}' in {_owner(loc)}", doc.locate(loc, key=True), hint_for(name, parent)
+        )
     if kind == "missing":
-        return Diagnostic("missing-key", f"'{name}' is required in {_owner(loc)}", doc.locate(loc[:-1]),
-                          f"add `{name}:`")
+        return Diagnostic(
+            "missing-key", f"'{name}' is required in {_owner(loc)}", doc.locate(loc[:-1]), f"add `{name}:`"
+        )
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag", "")
-        return Diagnostic("unknown-kind", f"unknown step kind '{tag}'", doc.locate((*loc, "kind")),
-                          hint_for(str(tag), STEP_KINDS))
+        return Diagnostic(
+            "unknown-kind", f"unknown step kind '{tag}'", doc.locate((*loc, "kind")), hint_for(str(tag), STEP_KINDS)
+        )
     if kind == "union_tag_not_found":
-        return Diagnostic("missing-key", f"step {where} has no `kind`", doc.locate(loc),
-                          "add `kind:` with one of " + ", ".join(STEP_KINDS))
+        return Diagnostic(
+            "missing-key",
+            f"step {where} has no `kind`",
+            doc.locate(loc),
+            "add `kind:` with one of " + ", ".join(STEP_KINDS),
+        )
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return Diagnostic("bad-value", f"'{err.get('input')}' is not allowed for '{name}'", doc.locate(loc),
-                          hint_for(str(err.get("input")), [e.strip(" '") for e in str(expected).replace(" or ", ",").split(",")]))
+        return Diagnostic(
+            "bad-value",
+            f"'{err.get('input')}' is not allowed for '{name}'",
+            doc.locate(loc),
+            hint_for(str(err.get("input")), [e.strip(" '") for e in str(expected).replace(" or ", ",").split(",")]),
+        )
     if kind == "string_pattern_mismatch":
-        return Diagnostic("bad-name", f"'{err.get('input')}' is not a valid {name or 'name'}", doc.locate(loc),
-                          "use lower-case ASCII letters, digits and _ (no spaces, å, ä or ö), starting with a letter")
+        return Diagnostic(
+            "bad-name",
+            f"'{err.get('input')}' is not a valid {name or 'name'}",
+            doc.locate(loc),
+            "use lower-case ASCII letters, digits and _ (no spaces, å, ä or ö), starting with a letter",
+        )
     if kind == "bool_type":
-        return Diagnostic("wrong-type", f"'{name}' must be true or false, not {err.get('input')!r}", doc.locate(loc),
-                          "write true or false (yes, no, on and off are not booleans here)")
+        return Diagnostic(
+            "wrong-type",
+            f"'{name}' must be true or false, not {err.get('input')!r}",
+            doc.locate(loc),
+            "write true or false (yes, no, on and off are not booleans here)",
+        )
     if kind in {"string_type", "int_type", "list_type", "dict_type", "model_type", "float_type"}:
-        wanted = {"string_type": "a text", "int_type": "a whole number", "list_type": "a list (lines starting with '- ')",
-                  "dict_type": "a mapping of keys", "model_type": "a mapping of keys", "float_type": "a number"}[kind]
-        return Diagnostic("wrong-type", f"'{where}' must be {wanted}, not {_describe(err.get('input'))}",
-                          doc.locate(loc), "quote a text that looks like a number, e.g. '010'" if kind == "string_type" else None)
+        wanted = {
+            "string_type": "a text",
+            "int_type": "a whole number",
+            "list_type": "a list (lines starting with '- ')",
+            "dict_type": "a mapping of keys",
+            "model_type": "a mapping of keys",
+            "float_type": "a number",
+        }[kind]
+        return Diagnostic(
+            "wrong-type",
+            f"'{where}' must be {wanted}, not {_describe(err.get('input'))}",
+            doc.locate(loc),
+            "quote a text that looks like a number, e.g. '010'" if kind == "string_type" else None,
+        )
     message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     return Diagnostic("invalid", f"{where}: {message}", doc.locate(loc))
 
@@ -146,15 +181,31 @@ def _parent_keys(doc: SourceDoc, loc: tuple[int | str, ...]) -> list[str]:
         WaitStep,
     )
 
-    by_kind = {"task": TaskStep, "choice": ChoiceStep, "wait": WaitStep, "check": CheckStep,
-               "notify": NotifyStep, "end": EndStep}
-    by_key = {"access": Access, "inputs": Input, "fields": Input, "choices": Choice, "actions": Action,
-              "options": Action, "routes": Route, "performs": Perform, "until": Query, "source": SourceRef,
-              "routine": SourceRef}
+    by_kind = {
+        "task": TaskStep,
+        "choice": ChoiceStep,
+        "wait": WaitStep,
+        "check": CheckStep,
+        "notify": NotifyStep,
+        "end": EndStep,
+    }
+    by_key = {
+        "access": Access,
+        "inputs": Input,
+        "fields": Input,
+        "choices": Choice,
+        "actions": Action,
+        "options": Action,
+        "routes": Route,
+        "performs": Perform,
+        "until": Query,
+        "source": SourceRef,
+        "routine": SourceRef,
+    }
     model: Any = Procedure
     node: Any = doc.data
     for i, part in enumerate(loc):
-        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None  # type: ignore[index]
         if isinstance(part, str):
             model = by_key.get(part)
         elif loc[:i] == ("steps",) and isinstance(node, dict):

@@ -21,7 +21,6 @@ ROUTE = "_route"  # a choice decided by the case's data
 CHECK = "_check"  # a rule that must hold
 PASS = "_pass"  # a notification was written
 SATISFIED = "_satisfied"  # another system answered that the wait is over
-CONFIRM = "bekrafta"  # the person confirms a wait (manual adapter)
 NOT_YET = "inte_annu"  # the person says the wait is not over yet
 AUTOMATIC = frozenset({ROUTE, CHECK, PASS})
 
@@ -59,7 +58,7 @@ class CompiledMachine:
         add = self._machine.add_transition
         if isinstance(step, TaskStep):
             if step.next:
-                add("klar", step.id, step.next)
+                add(step.id, step.id, step.next)  # one button: its name is the step id
             for action in step.actions:
                 add(action.name, step.id, action.next)
         elif isinstance(step, ChoiceStep):
@@ -71,7 +70,7 @@ class CompiledMachine:
                 add(ROUTE, step.id, step.otherwise)
         elif isinstance(step, WaitStep):
             add(SATISFIED, step.id, step.next)
-            add(CONFIRM, step.id, step.next)
+            add(step.id, step.id, step.next)  # the person confirms (manual adapter)
             add(NOT_YET, step.id, None)  # internal: stays at the wait
         elif isinstance(step, CheckStep):
             add(CHECK, step.id, step.next, conditions=[_holds(parse_expression(step.condition))])

@@ -84,9 +84,7 @@ class PersonalNumber:
         return f"{self.year:04d}{self.month:02d}{self.written_day:02d}"
 
 
-def parse_personal_number(
-    text: str, *, today: date | None = None, allow_interim: bool = False
-) -> PersonalNumber:
+def parse_personal_number(text: str, *, today: date | None = None, allow_interim: bool = False) -> PersonalNumber:
     """Parse a personnummer, samordningsnummer or (if `allow_interim`) interim number.
 
     Accepts `YYYYMMDDNNNN` or `YYMMDDNNNN`, each with an optional '-' or '+' before the last four.
@@ -135,9 +133,7 @@ def _describe_bad_shape(text: str) -> str:
             return f"it contains {char!r}; only digits and one '-' or '+' before the last four are allowed"
     digits = sum(char.isdigit() for char in text)
     if digits not in (10, 12):
-        return (
-            f"it has {digits} digits; a personal identity number has 12 (YYYYMMDD-NNNN) or 10 (YYMMDD-NNNN)"
-        )
+        return f"it has {digits} digits; a personal identity number has 12 (YYYYMMDD-NNNN) or 10 (YYMMDD-NNNN)"
     return "it is not in the form YYYYMMDD-NNNN or YYMMDD-NNNN"
 
 
@@ -181,9 +177,7 @@ def _birth_date(year: int, month: int, day: int, kind: Kind) -> date:
     except ValueError:
         written = day + COORDINATION_DAY_OFFSET if kind == "samordningsnummer" else day
         what = "samordningsnummer (birth day + 60)" if kind == "samordningsnummer" else "date"
-        raise InvalidPersonalNumber(
-            f"day {written:02d} in {year:04d}-{month:02d} is not a valid {what}"
-        ) from None
+        raise InvalidPersonalNumber(f"day {written:02d} in {year:04d}-{month:02d} is not a valid {what}") from None
 
 
 def _check_luhn(nine: str, given: int) -> None:

@@ -56,14 +56,28 @@ class SweepReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"checked": self.checked, "advanced": self.advanced, "overdue": self.overdue,
-                "asked_person": self.asked_person, "performed": self.performed, "skipped": self.skipped,
-                "errors": [{"case": c, "error": e} for c, e in self.errors]}
+        return {
+            "checked": self.checked,
+            "advanced": self.advanced,
+            "overdue": self.overdue,
+            "asked_person": self.asked_person,
+            "performed": self.performed,
+            "skipped": self.skipped,
+            "errors": [{"case": c, "error": e} for c, e in self.errors],
+        }
 
 
 class Rutin:
-    def __init__(self, store: CaseStore, source: ProcedureSource, systems: Systems, clock: Clock, *,
-                 lang: Lang = "sv", new_id: NewId = random_case_id) -> None:
+    def __init__(
+        self,
+        store: CaseStore,
+        source: ProcedureSource,
+        systems: Systems,
+        clock: Clock,
+        *,
+        lang: Lang = "sv",
+        new_id: NewId = random_case_id,
+    ) -> None:
         self.store = store
         self.source = source
         self.systems = systems
@@ -78,15 +92,19 @@ class Rutin:
     def now(self) -> datetime:
         moment = self.clock.now()
         if moment.tzinfo is None:
-            raise RutinError("the clock gave a time without a time zone", "give --now with a zone, e.g. 2024-06-01T10:00+02:00")
+            raise RutinError(
+                "the clock gave a time without a time zone", "give --now with a zone, e.g. 2024-06-01T10:00+02:00"
+            )
         return moment.astimezone(UTC)
 
     def user(self, name: str) -> User:
         user = self.store.get_user(name)
         if user is None:
-            raise NotFound(f"unknown user '{name}'",
-                           "act as a known user with --as NAME (or RUTIN_USER); an administrator adds users with "
-                           "`rutin users add`")
+            raise NotFound(
+                f"unknown user '{name}'",
+                "act as a known user with --as NAME (or RUTIN_USER); an administrator adds users with "
+                "`rutin users add`",
+            )
         return user
 
     # -- procedures ---------------------------------------------------------------------------------
@@ -121,15 +139,18 @@ class Rutin:
         now = self.now()
         if not may_act(user, loaded.procedure.access):
             reason = f"{user.name} may not start '{loaded.id}': it needs {describe_access(loaded.procedure.access)}"
-            self.store.append_system_event(user.name, now, "start_refused",
-                                           {"procedure": loaded.id, "reason": reason})
+            self.store.append_system_event(user.name, now, "start_refused", {"procedure": loaded.id, "reason": reason})
             raise ActionRefused(reason, "ask an administrator for the role", recorded=True)
         machine = self._machines.get(loaded.hash, loaded.procedure)
         try:
             outcome = start_case(loaded, machine, self._new_id(), inputs, user.name, now, self.systems.manual)
         except ActionRefused as refused:
-            self.store.append_system_event(user.name, now, "start_refused",
-                                           {"procedure": loaded.id, "reason": refused.message, "rule": refused.rule})
+            self.store.append_system_event(
+                user.name,
+                now,
+                "start_refused",
+                {"procedure": loaded.id, "reason": refused.message, "rule": refused.rule},
+            )
             raise
         self.store.save_procedure_text(loaded.hash, loaded.id, loaded.text, now)
         items = self._outbox(outcome) + self._premise(loaded, outcome.case, now)
@@ -156,8 +177,9 @@ class Rutin:
             if not may_act(user, access):
                 reason = f"{user.name} may not act at step '{step.id}': it needs {describe_access(access)}"
                 self.store.append_refusal(case, refusal_event(case, user.name, now, action, reason, {}))
-                raise ActionRefused(reason, "ask someone who holds the role, or an administrator", state=case.state,
-                                    recorded=True)
+                raise ActionRefused(
+                    reason, "ask someone who holds the role, or an administrator", state=case.state, recorded=True
+                )
         machine = self._machines.get(loaded.hash, loaded.procedure)
         try:
             outcome = advance(loaded, machine, case, Move(action, user.name, now, fields), self.systems.manual)
@@ -175,15 +197,18 @@ class Rutin:
     def _moved_on(self, case: Case, action: str, refused: ActionRefused) -> ActionRefused:
         """Say plainly when the action belongs to a step someone already did."""
         for event in reversed(self.store.events(case.id)):
-            if event.action == action and event.kind in ("step_done", "wait_confirmed"):
+            if event.action == action and event.kind in ("step_done", "wait_confirmed", "wait_satisfied"):
                 return ActionRefused(
                     f"the case has moved on: '{action}' at step '{event.step}' was already done by {event.actor} "
                     f"at {event.at:%Y-%m-%d %H:%M}; it is now at step '{case.state}'",
-                    "show the case to see what is to be done now", state=case.state)
+                    "show the case to see what is to be done now",
+                    state=case.state,
+                )
         return refused
 
-    def list(self, actor: str, status: DisplayStatus | None = None, procedure_id: str | None = None,
-             limit: int = 200) -> list[CaseView]:
+    def list_cases(
+        self, actor: str, status: DisplayStatus | None = None, procedure_id: str | None = None, limit: int = 200
+    ) -> list[CaseView]:
         self.user(actor)
         cases = self.store.list_cases(CaseFilter(status, procedure_id, limit), self.now())
         return [self.view(c) for c in cases]
@@ -199,8 +224,13 @@ class Rutin:
 
     def _mail_item(self, case: Case, seq: int, index: int, mail: MailDraft) -> OutboxItem:
         key = f"{case.id}.{seq}.{index}.{mail.step}"
-        payload = {"to": mail.to, "subject": mail.subject, "body": mail.body, "step": mail.step,
-                   "message_id": f"<{key}@rutin.invalid>"}
+        payload = {
+            "to": mail.to,
+            "subject": mail.subject,
+            "body": mail.body,
+            "step": mail.step,
+            "message_id": f"<{key}@rutin.invalid>",
+        }
         return OutboxItem(None, case.id, seq, "mail", dict(payload), self.now(), key)
 
     def _perform_item(self, case: Case, seq: int, index: int, perform: PerformRequest) -> OutboxItem:
@@ -213,8 +243,13 @@ class Rutin:
         items = []
         for i, fact in enumerate(premise):
             args = {p: resolve_arg(n, case.data) for p, n in fact.args.items()}
-            payload: dict[str, Any] = {"system": fact.system, "action": "fact", "query": fact.query, "args": args,
-                                       "value": fact.value}
+            payload: dict[str, Any] = {
+                "system": fact.system,
+                "action": "fact",
+                "query": fact.query,
+                "args": args,
+                "value": fact.value,
+            }
             items.append(OutboxItem(None, case.id, 1, "perform", payload, now, f"{case.id}.premise.{i}"))
         return items
 
@@ -322,8 +357,10 @@ class Rutin:
         if existing:
             admin = self.user(actor)
             if not admin.admin:
-                raise ActionRefused(f"{actor} is not an administrator and may not add or change users",
-                                    "ask an administrator (a user added with --admin)")
+                raise ActionRefused(
+                    f"{actor} is not an administrator and may not add or change users",
+                    "ask an administrator (a user added with --admin)",
+                )
         else:
             user = User(user.name, user.roles, user.tasks, user.display_name, user.email, admin=True)
         self.store.save_user(user, actor, self.now())

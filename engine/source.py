@@ -156,9 +156,7 @@ def _compose(text: str, path: str) -> Node:
     except _TooDeep as exc:
         message = f"the file is nested more than {MAX_DEPTH} levels deep"
         hint = "write the procedure with fewer levels of lists and mappings inside each other"
-        raise ProcedureInvalid(
-            [Diagnostic("yaml-too-large", message, _location(path, exc.mark), hint)]
-        ) from None
+        raise ProcedureInvalid([Diagnostic("yaml-too-large", message, _location(path, exc.mark), hint)]) from None
     except MarkedYAMLError as exc:
         raise ProcedureInvalid([_syntax_diagnostic(exc, path)]) from exc
     except ReaderError as exc:  # raised while the loader is built, before any parsing

@@ -19,7 +19,7 @@ from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.expression import parse_expression
 from engine.history import GENESIS, Event, seal
 from engine.loader import LoadedProcedure
-from engine.machine import AUTOMATIC, CHECK, CONFIRM, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
+from engine.machine import AUTOMATIC, CHECK, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
 from engine.procedure import (
     AnyStep,
     CheckStep,
@@ -69,8 +69,9 @@ class Move:
     source: str | None = None  # which adapter answered, for automatic moves
 
 
-def parse_inputs(specs: list[Input], raw: Mapping[str, object], known: Mapping[str, JsonValue] | None = None,
-                 *, what: str = "input") -> dict[str, JsonValue]:
+def parse_inputs(
+    specs: list[Input], raw: Mapping[str, object], known: Mapping[str, JsonValue] | None = None, *, what: str = "input"
+) -> dict[str, JsonValue]:
     """Parse every given value and require what is required; all problems at once, nothing partial."""
     problems: list[InvalidValue] = []
     names = {s.name for s in specs}
@@ -97,26 +98,52 @@ def parse_inputs(specs: list[Input], raw: Mapping[str, object], known: Mapping[s
         needed = parse_expression(spec.required_when).holds(env) if spec.required_when else spec.required
         if needed:
             when = f" when {spec.required_when}" if spec.required_when else ""
-            problems.append(InvalidValue(spec.name, f"'{spec.label}' is required{when}",
-                                         f"give it with --set {spec.name}=..."))
+            problems.append(
+                InvalidValue(spec.name, f"'{spec.label}' is required{when}", f"give it with --set {spec.name}=...")
+            )
     if problems:
         raise InvalidInputs(problems)
     return parsed
 
 
-def start_case(loaded: LoadedProcedure, machine: CompiledMachine, case_id: str, inputs: Mapping[str, object],
-               actor: str, now: datetime, manual_systems: Container[str]) -> Outcome:
+def start_case(
+    loaded: LoadedProcedure,
+    machine: CompiledMachine,
+    case_id: str,
+    inputs: Mapping[str, object],
+    actor: str,
+    now: datetime,
+    manual_systems: Container[str],
+) -> Outcome:
     data = parse_inputs(loaded.procedure.inputs, inputs)
     first = loaded.procedure.first_step
     case = Case(case_id, loaded.id, loaded.hash, first, "open", data, 0, GENESIS, now, now, actor)
     case, path, mails = _settle(loaded, machine, case, now, manual_systems)
-    event = seal(case_id, 1, now, actor, "case_started", prev_hash=GENESIS, step=None, action=None,
-                 data={"inputs": data, "path": path}, state=case.state, procedure_hash=loaded.hash)
+    event = seal(
+        case_id,
+        1,
+        now,
+        actor,
+        "case_started",
+        prev_hash=GENESIS,
+        step=None,
+        action=None,
+        data={"inputs": data, "path": path},
+        state=case.state,
+        procedure_hash=loaded.hash,
+    )
     return Outcome(case.evolve(version=1, head_hash=event.hash), [event], mails)
 
 
-def advance(loaded: LoadedProcedure, machine: CompiledMachine, case: Case, move: Move,
-            manual_systems: Container[str], *, internal: bool = False) -> Outcome:
+def advance(
+    loaded: LoadedProcedure,
+    machine: CompiledMachine,
+    case: Case,
+    move: Move,
+    manual_systems: Container[str],
+    *,
+    internal: bool = False,
+) -> Outcome:
     """Apply one move to the case: the action at its current step, then every automatic step after it."""
     procedure = loaded.procedure
     if case.status == "done":
@@ -137,7 +164,7 @@ def advance(loaded: LoadedProcedure, machine: CompiledMachine, case: Case, move:
     moved = case.evolve(state=target, data=data, updated_at=move.at, wait=None, status="open")
     moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems)
     performs = _performs(step, data)
-    kind = {SATISFIED: "wait_satisfied", CONFIRM: "wait_confirmed"}.get(trigger, "step_done")
+    kind = "wait_satisfied" if trigger == SATISFIED else "wait_confirmed" if isinstance(step, WaitStep) else "step_done"
     event_data: dict[str, Any] = {"fields": entered, "path": path}
     if move.source:
         event_data["source"] = move.source
@@ -153,7 +180,7 @@ def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, 
         return action
     from engine.diagnostics import hint_for
 
-    if isinstance(step, WaitStep) and action in (CONFIRM, NOT_YET):
+    if isinstance(step, WaitStep) and action in (step.id, NOT_YET):
         hint = f"{step.system} answers by itself here; run the worker, or wait until it has"
     else:
         hint = hint_for(action, possible) if possible else "nothing can be done at this step now"
@@ -163,16 +190,17 @@ def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, 
 def public_actions(step: AnyStep, manual_systems: Container[str]) -> list[str]:
     """The action names a person may use at this step."""
     if isinstance(step, TaskStep):
-        return [a.name for a in step.actions] or ["klar"]
+        return [a.name for a in step.actions] or [step.id]
     if isinstance(step, ChoiceStep):
         return [o.name for o in step.options]
     if isinstance(step, WaitStep) and step.system in manual_systems:
-        return [CONFIRM, NOT_YET]
+        return [step.id, NOT_YET]
     return []
 
 
-def _settle(loaded: LoadedProcedure, machine: CompiledMachine, case: Case, now: datetime,
-            manual_systems: Container[str]) -> tuple[Case, list[str], list[MailDraft]]:
+def _settle(
+    loaded: LoadedProcedure, machine: CompiledMachine, case: Case, now: datetime, manual_systems: Container[str]
+) -> tuple[Case, list[str], list[MailDraft]]:
     """Run the automatic steps (routes, checks, notifications) until a person or another system is needed."""
     procedure = loaded.procedure
     path: list[str] = []
@@ -204,10 +232,15 @@ def _automatic_trigger(step: AnyStep) -> str | None:
 
 def _blocked(step: AnyStep) -> ActionRefused:
     if isinstance(step, CheckStep):
-        return ActionRefused(step.message, f"the routine says: {step.cite}", state=step.id, rule=step.id,
-                             cite=step.cite, recorded=True)
-    return ActionRefused(f"no route of the choice '{step.id}' fits this case", "the procedure needs an `otherwise`",
-                         state=step.id, recorded=True)
+        return ActionRefused(
+            step.message, f"the routine says: {step.cite}", state=step.id, rule=step.id, cite=step.cite, recorded=True
+        )
+    return ActionRefused(
+        f"no route of the choice '{step.id}' fits this case",
+        "the procedure needs an `otherwise`",
+        state=step.id,
+        recorded=True,
+    )
 
 
 def _arrive(case: Case, step: AnyStep, now: datetime, manual_systems: Container[str]) -> Case:
@@ -216,18 +249,32 @@ def _arrive(case: Case, step: AnyStep, now: datetime, manual_systems: Container[
     if isinstance(step, WaitStep):
         by_person = step.system in manual_systems
         first_look = parse_duration(step.expected if by_person else step.check_every)
-        wait = Wait(step.id, now, now + first_look, now + parse_duration(step.expected),
-                    now + parse_duration(step.overdue_after), by_person=by_person)
+        wait = Wait(
+            step.id,
+            now,
+            now + first_look,
+            now + parse_duration(step.expected),
+            now + parse_duration(step.overdue_after),
+            by_person=by_person,
+        )
         return case.evolve(status="waiting", wait=wait, updated_at=now)
     return case.evolve(status="open", wait=None, updated_at=now)
 
 
 def _not_yet(loaded: LoadedProcedure, case: Case, step: AnyStep, move: Move) -> Outcome:
     assert isinstance(step, WaitStep) and case.wait is not None
-    wait = Wait(case.wait.step, case.wait.started_at, move.at + parse_duration(step.check_every),
-                case.wait.expected_by, case.wait.overdue_at, True, case.wait.overdue_marked)
-    event = _next_event(case, move, "wait_not_yet", step.id, NOT_YET,
-                        {"next_check_at": wait.next_check_at.isoformat()}, case.state)
+    wait = Wait(
+        case.wait.step,
+        case.wait.started_at,
+        move.at + parse_duration(step.check_every),
+        case.wait.expected_by,
+        case.wait.overdue_at,
+        True,
+        case.wait.overdue_marked,
+    )
+    event = _next_event(
+        case, move, "wait_not_yet", step.id, NOT_YET, {"next_check_at": wait.next_check_at.isoformat()}, case.state
+    )
     moved = case.evolve(wait=wait, updated_at=move.at, version=event.seq, head_hash=event.hash)
     return Outcome(moved, [event])
 
@@ -235,11 +282,19 @@ def _not_yet(loaded: LoadedProcedure, case: Case, step: AnyStep, move: Move) -> 
 def mark_overdue(case: Case, now: datetime, actor: str) -> Outcome:
     """Record once that a wait ran past its overdue moment."""
     assert case.wait is not None
-    wait = Wait(case.wait.step, case.wait.started_at, case.wait.next_check_at, case.wait.expected_by,
-                case.wait.overdue_at, case.wait.by_person, overdue_marked=True)
+    wait = Wait(
+        case.wait.step,
+        case.wait.started_at,
+        case.wait.next_check_at,
+        case.wait.expected_by,
+        case.wait.overdue_at,
+        case.wait.by_person,
+        overdue_marked=True,
+    )
     move = Move("overdue", actor, now)
-    event = _next_event(case, move, "wait_overdue", case.state, None,
-                        {"overdue_at": case.wait.overdue_at.isoformat()}, case.state)
+    event = _next_event(
+        case, move, "wait_overdue", case.state, None, {"overdue_at": case.wait.overdue_at.isoformat()}, case.state
+    )
     return Outcome(case.evolve(wait=wait, version=event.seq, head_hash=event.hash), [event])
 
 
@@ -249,10 +304,22 @@ def refusal_event(case: Case, actor: str, now: datetime, action: str, reason: st
     return _next_event(case, move, "refused", case.state, action, {"reason": reason, **extra}, case.state)
 
 
-def _next_event(case: Case, move: Move, kind: str, step: str | None, action: str | None,
-                data: dict[str, Any], state: str) -> Event:
-    return seal(case.id, case.version + 1, move.at, move.actor, kind, prev_hash=case.head_hash, step=step,
-                action=action, data=data, state=state, procedure_hash=case.procedure_hash)
+def _next_event(
+    case: Case, move: Move, kind: str, step: str | None, action: str | None, data: dict[str, Any], state: str
+) -> Event:
+    return seal(
+        case.id,
+        case.version + 1,
+        move.at,
+        move.actor,
+        kind,
+        prev_hash=case.head_hash,
+        step=step,
+        action=action,
+        data=data,
+        state=state,
+        procedure_hash=case.procedure_hash,
+    )
 
 
 def _performs(step: AnyStep, data: Mapping[str, JsonValue]) -> list[PerformRequest]:
@@ -275,7 +342,11 @@ def draft_mail(loaded: LoadedProcedure, step: NotifyStep, case: Case) -> MailDra
 
     def show(name: str, value: object) -> str:
         spec = specs.get(name)
-        if spec is not None and spec.type in ("personnummer", "interim_or_personnummer") and not step.include_personnummer:
+        if (
+            spec is not None
+            and spec.type in ("personnummer", "interim_or_personnummer")
+            and not step.include_personnummer
+        ):
             return mask_personnummer(str(value))
         if isinstance(value, bool):
             return "ja" if value else "nej"

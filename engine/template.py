@@ -26,13 +26,17 @@ def template_names(text: str) -> list[tuple[str, int]]:
     try:
         parts = list(_FORMATTER.parse(text))
     except ValueError as exc:
-        raise TemplateError(f"the text has an unmatched brace: {exc}; write {{{{ or }}}} for a literal brace", 0) from exc
+        raise TemplateError(
+            f"the text has an unmatched brace: {exc}; write {{{{ or }}}} for a literal brace", 0
+        ) from exc
     for literal, field, spec, conversion in parts:
         offset += len(literal)
         if field is None:
             continue
         if spec or conversion or not field.isidentifier():
-            raise TemplateError(f"'{{{field}}}' is not allowed: write only a name between braces, like {{kurskod}}", offset)
+            raise TemplateError(
+                f"'{{{field}}}' is not allowed: write only a name between braces, like {{kurskod}}", offset
+            )
         names.append((field, offset))
         offset += len(field) + 2
     return names

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from engine.case import Case, DisplayStatus
 from engine.loader import LoadedProcedure
-from engine.machine import CONFIRM, NOT_YET
+from engine.machine import NOT_YET
 from engine.procedure import AnyStep, ChoiceStep, EndStep, Input, TaskStep, WaitStep
 from engine.step import public_actions
 from engine.template import render
@@ -90,10 +90,13 @@ class CaseView:
 
 
 def field_view(spec: Input, lang: Lang) -> FieldView:
-    choices = [{"value": c.value, "label": pick(c.label, c.label_en, lang)} for c in spec.choices] if spec.choices else None
+    choices = (
+        [{"value": c.value, "label": pick(c.label, c.label_en, lang)} for c in spec.choices] if spec.choices else None
+    )
     required = spec.required if spec.required_when is None else False
-    return FieldView(spec.name, spec.type, pick(spec.label, spec.label_en, lang), required, spec.required_when,
-                     choices, spec.help)
+    return FieldView(
+        spec.name, spec.type, pick(spec.label, spec.label_en, lang), required, spec.required_when, choices, spec.help
+    )
 
 
 def action_views(step: AnyStep, manual: Container[str], lang: Lang) -> list[ActionView]:
@@ -102,12 +105,12 @@ def action_views(step: AnyStep, manual: Container[str], lang: Lang) -> list[Acti
         fields = [field_view(f, lang) for f in step.fields]
         if step.actions:
             return [ActionView(a.name, pick(a.label, a.label_en, lang), fields) for a in step.actions]
-        return [ActionView("klar", pick(step.done_label, step.done_label_en, lang), fields)]
+        return [ActionView(step.id, pick(step.done_label, step.done_label_en, lang), fields)]
     if isinstance(step, ChoiceStep):
         return [ActionView(o.name, pick(o.label, o.label_en, lang)) for o in step.options]
     if isinstance(step, WaitStep) and names:
         return [
-            ActionView(CONFIRM, pick(step.confirm_label, step.confirm_label_en, lang)),
+            ActionView(step.id, pick(step.confirm_label, step.confirm_label_en, lang)),
             ActionView(NOT_YET, pick(step.not_yet_label, step.not_yet_label_en, lang)),
         ]
     return []
@@ -122,9 +125,18 @@ def case_view(loaded: LoadedProcedure, case: Case, now: datetime, manual: Contai
     waiting = None
     if isinstance(step, WaitStep) and case.wait is not None:
         w = case.wait
-        waiting = WaitView(step.id, step.system, render(pick(step.title, step.title_en, lang), values),
-                           render(instructions or "", values), w.started_at, w.next_check_at, w.expected_by,
-                           w.overdue_at, now >= w.overdue_at, "person" if w.by_person else "system")
+        waiting = WaitView(
+            step.id,
+            step.system,
+            render(pick(step.title, step.title_en, lang), values),
+            render(instructions or "", values),
+            w.started_at,
+            w.next_check_at,
+            w.expected_by,
+            w.overdue_at,
+            now >= w.overdue_at,
+            "person" if w.by_person else "system",
+        )
     return CaseView(
         id=case.id,
         procedure=procedure.id,
@@ -158,7 +170,6 @@ def _instructions(step: AnyStep, lang: Lang) -> str | None:
     return None
 
 
-
 def procedure_json(loaded: LoadedProcedure) -> dict[str, Any]:
     """A procedure as `procedures show --json` gives it: id, title, version, inputs and steps."""
     from engine.checks import successors
@@ -174,15 +185,25 @@ def procedure_json(loaded: LoadedProcedure) -> dict[str, Any]:
         "routine": procedure.routine.model_dump(exclude_none=True) if procedure.routine else None,
         "access": procedure.access.model_dump(),
         "inputs": [
-            {"name": i.name, "type": i.type, "label": i.label, "required": i.required and i.required_when is None,
-             "required_when": i.required_when,
-             **({"choices": [{"value": c.value, "label": c.label} for c in i.choices]} if i.choices else {})}
+            {
+                "name": i.name,
+                "type": i.type,
+                "label": i.label,
+                "required": i.required and i.required_when is None,
+                "required_when": i.required_when,
+                **({"choices": [{"value": c.value, "label": c.label} for c in i.choices]} if i.choices else {}),
+            }
             for i in procedure.inputs
         ],
         "steps": [
-            {"id": s.id, "kind": s.kind, "system": getattr(s, "system", None), "title": s.title,
-             "next": [t for t, _ in successors(s)],
-             "source": s.source.model_dump(exclude_none=True) if s.source else None}
+            {
+                "id": s.id,
+                "kind": s.kind,
+                "system": getattr(s, "system", None),
+                "title": s.title,
+                "next": [t for t, _ in successors(s)],
+                "source": s.source.model_dump(exclude_none=True) if s.source else None,
+            }
             for s in procedure.steps
         ],
     }

@@ -50,10 +50,13 @@ def run_demo(settings: Any, interactive: bool, print_case: Callable[[CaseView, s
     en = settings.lang == "en"
     say = print
     view = service.start("avregistrering-betyg", DEMO_INPUTS, "anna")
-    say(("Started case " if en else "Startade ärende ") + view.id + (" as anna (sandbox: BER and ED are simulated)"
-        if en else " som anna (sandlåda: BER och ED är simulerade)"))
+    say(
+        ("Started case " if en else "Startade ärende ")
+        + view.id
+        + (" as anna (sandbox: BER and ED are simulated)" if en else " som anna (sandlåda: BER och ED är simulerade)")
+    )
     try:
-        service.do(view.id, "klar", {}, "erik")
+        service.do(view.id, view.actions[0].name, {}, "erik")
     except ActionRefused as refused:
         say(("erik, who has no role, is refused: " if en else "erik, utan behörighet, nekas: ") + refused.message)
     if interactive:
@@ -70,8 +73,10 @@ def run_demo(settings: Any, interactive: bool, print_case: Callable[[CaseView, s
     say("audit replay: " + ("matches the stored case" if replay.ok else "DIFFERS: " + "; ".join(replay.problems)))
     for mail in mails:
         say(f"\nmail to {mail.payload['to']} (in the outbox): {mail.payload['subject']}\n{mail.payload['body']}")
-    say(("Look again: " if en else "Titta igen: ") + f"rutin --as anna case show {view.id}   ·   "
-        f"rutin --as anna audit log {view.id}")
+    say(
+        ("Look again: " if en else "Titta igen: ") + f"rutin --as anna case show {view.id}   ·   "
+        f"rutin --as anna audit log {view.id}"
+    )
 
 
 def _walk(service: Any, case_id: str, print_case: Callable[[CaseView, str], None], lang: str) -> CaseView:

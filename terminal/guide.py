@@ -13,8 +13,9 @@ from engine.views import CaseView
 PrintCase = Callable[[CaseView, str], None]
 
 
-def run_guide(service: Rutin, case_id: str, actor: str, lang: str, print_case: PrintCase,
-              ask: Callable[[str], str] = input) -> CaseView:
+def run_guide(
+    service: Rutin, case_id: str, actor: str, lang: str, print_case: PrintCase, ask: Callable[[str], str] = input
+) -> CaseView:
     """Walk the case until it is done or the person quits. `ask` reads an answer (input() by default)."""
     en = lang == "en"
     while True:

@@ -43,7 +43,9 @@ def _sqlite_engine(url: str) -> Engine:
     if path and path != ":memory:":
         parent = Path(path).parent
         if not parent.is_dir():
-            raise RutinError(f"the folder for the database does not exist: {parent}", "create it, or give --db another path")
+            raise RutinError(
+                f"the folder for the database does not exist: {parent}", "create it, or give --db another path"
+            )
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "isolation_level": None})
 
     @event.listens_for(engine, "connect")

@@ -67,8 +67,10 @@ class SqlCaseStore:
                 if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
                     raise
                 if time.monotonic() > deadline:
-                    raise RutinError("the database stayed busy for a minute; nothing was saved",
-                                     "try again; if it persists, check for a stuck process holding the database") from exc
+                    raise RutinError(
+                        "the database stayed busy for a minute; nothing was saved",
+                        "try again; if it persists, check for a stuck process holding the database",
+                    ) from exc
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
 
@@ -81,8 +83,11 @@ class SqlCaseStore:
                     select(procedure_versions.c.hash).where(procedure_versions.c.hash == procedure_hash)
                 ).first()
                 if found is None:
-                    conn.execute(insert(procedure_versions).values(
-                        hash=procedure_hash, procedure_id=procedure_id, text=text, stored_at=iso(at)))
+                    conn.execute(
+                        insert(procedure_versions).values(
+                            hash=procedure_hash, procedure_id=procedure_id, text=text, stored_at=iso(at)
+                        )
+                    )
 
         self._retrying(work)
 
@@ -110,9 +115,16 @@ class SqlCaseStore:
         def work() -> None:
             with self._write() as conn:
                 conn.execute(insert(streams).values(id=case.id, version=case.version, head_hash=case.head_hash))
-                conn.execute(insert(cases).values(**self._case_row(case), id=case.id,
-                                                  procedure_id=case.procedure_id, procedure_hash=case.procedure_hash,
-                                                  created_at=iso(case.created_at), created_by=case.created_by))
+                conn.execute(
+                    insert(cases).values(
+                        **self._case_row(case),
+                        id=case.id,
+                        procedure_id=case.procedure_id,
+                        procedure_hash=case.procedure_hash,
+                        created_at=iso(case.created_at),
+                        created_by=case.created_by,
+                    )
+                )
                 self._insert_events(conn, new_events)
                 self._insert_outbox(conn, items)
 
@@ -178,12 +190,23 @@ class SqlCaseStore:
 
     def _insert_outbox(self, conn: Connection, items: Sequence[OutboxItem]) -> None:
         if items:
-            conn.execute(insert(outbox), [
-                {"case_id": i.case_id, "seq": i.seq, "kind": i.kind, "payload": _dumps(i.payload),
-                 "created_at": iso(i.created_at), "key": i.key, "status": i.status, "attempts": i.attempts,
-                 "next_attempt_at": iso(i.created_at)}
-                for i in items
-            ])
+            conn.execute(
+                insert(outbox),
+                [
+                    {
+                        "case_id": i.case_id,
+                        "seq": i.seq,
+                        "kind": i.kind,
+                        "payload": _dumps(i.payload),
+                        "created_at": iso(i.created_at),
+                        "key": i.key,
+                        "status": i.status,
+                        "attempts": i.attempts,
+                        "next_attempt_at": iso(i.created_at),
+                    }
+                    for i in items
+                ],
+            )
 
     @staticmethod
     def _case_row(case: Case) -> dict[str, Any]:
@@ -200,7 +223,7 @@ class SqlCaseStore:
         }
 
     @staticmethod
-    def _case(row: Mapping[str, Any]) -> Case:
+    def _case(row: Any) -> Case:
         return Case(
             id=row["id"],
             procedure_id=row["procedure_id"],
@@ -218,16 +241,39 @@ class SqlCaseStore:
 
     @staticmethod
     def _event_row(e: Event) -> dict[str, Any]:
-        return {"stream": e.stream, "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
-                "step": e.step, "action": e.action, "data": _dumps(e.data), "state": e.state,
-                "procedure_hash": e.procedure_hash, "prev_hash": e.prev_hash, "hash": e.hash}
+        return {
+            "stream": e.stream,
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "kind": e.kind,
+            "step": e.step,
+            "action": e.action,
+            "data": _dumps(e.data),
+            "state": e.state,
+            "procedure_hash": e.procedure_hash,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
 
     def events(self, stream: str) -> list[Event]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(events).where(events.c.stream == stream).order_by(events.c.seq)).all()
         return [
-            Event(r.stream, r.seq, from_iso(r.at), r.actor, r.kind, r.step, r.action, json.loads(r.data), r.state,
-                  r.procedure_hash, r.prev_hash, r.hash)
+            Event(
+                r.stream,
+                r.seq,
+                from_iso(r.at),
+                r.actor,
+                r.kind,
+                r.step,
+                r.action,
+                json.loads(r.data),
+                r.state,
+                r.procedure_hash,
+                r.prev_hash,
+                r.hash,
+            )
             for r in rows
         ]
 
@@ -261,9 +307,12 @@ class SqlCaseStore:
         with self.engine.connect() as conn:
             for status, n in conn.execute(select(cases.c.status, func.count()).group_by(cases.c.status)):
                 counts[status] = n
-            overdue = conn.execute(
-                select(func.count()).where(and_(cases.c.status == "waiting", cases.c.overdue_at <= iso(now)))
-            ).scalar() or 0
+            overdue = (
+                conn.execute(
+                    select(func.count()).where(and_(cases.c.status == "waiting", cases.c.overdue_at <= iso(now)))
+                ).scalar()
+                or 0
+            )
         counts["overdue"] = overdue
         counts["waiting"] -= overdue
         return counts
@@ -278,15 +327,25 @@ class SqlCaseStore:
     # -- outbox -------------------------------------------------------------------------------------
 
     def pending_outbox(self, kind: str, now: datetime, limit: int, case_id: str | None = None) -> list[OutboxItem]:
-        query = select(outbox).where(and_(outbox.c.status == "pending", outbox.c.kind == kind,
-                                          outbox.c.next_attempt_at <= iso(now)))
+        query = select(outbox).where(
+            and_(outbox.c.status == "pending", outbox.c.kind == kind, outbox.c.next_attempt_at <= iso(now))
+        )
         if case_id is not None:
             query = query.where(outbox.c.case_id == case_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(outbox.c.id).limit(limit)).all()
         return [
-            OutboxItem(r.id, r.case_id, r.seq, r.kind, json.loads(r.payload), from_iso(r.created_at), r.key,
-                       r.status, r.attempts)
+            OutboxItem(
+                r.id,
+                r.case_id,
+                r.seq,
+                r.kind,
+                json.loads(r.payload),
+                from_iso(r.created_at),
+                r.key,
+                r.status,
+                r.attempts,
+            )
             for r in rows
         ]
 
@@ -297,8 +356,17 @@ class SqlCaseStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            OutboxItem(r.id, r.case_id, r.seq, r.kind, json.loads(r.payload), from_iso(r.created_at), r.key,
-                       r.status, r.attempts)
+            OutboxItem(
+                r.id,
+                r.case_id,
+                r.seq,
+                r.kind,
+                json.loads(r.payload),
+                from_iso(r.created_at),
+                r.key,
+                r.status,
+                r.attempts,
+            )
             for r in rows
         ]
 
@@ -321,13 +389,24 @@ class SqlCaseStore:
             return [self._user(r._mapping) for r in conn.execute(select(users).order_by(users.c.name))]
 
     @staticmethod
-    def _user(row: Mapping[str, Any]) -> User:
-        return User(row["name"], tuple(json.loads(row["roles"])), tuple(json.loads(row["tasks"])),
-                    row["display_name"], row["email"], bool(row["admin"]))
+    def _user(row: Any) -> User:
+        return User(
+            row["name"],
+            tuple(json.loads(row["roles"])),
+            tuple(json.loads(row["tasks"])),
+            row["display_name"],
+            row["email"],
+            bool(row["admin"]),
+        )
 
     def save_user(self, user: User, actor: str, at: datetime) -> None:
-        values = {"display_name": user.display_name, "email": user.email, "roles": _dumps(list(user.roles)),
-                  "tasks": _dumps(list(user.tasks)), "admin": user.admin}
+        values = {
+            "display_name": user.display_name,
+            "email": user.email,
+            "roles": _dumps(list(user.roles)),
+            "tasks": _dumps(list(user.tasks)),
+            "admin": user.admin,
+        }
 
         def work() -> None:
             with self._write() as conn:
@@ -355,8 +434,11 @@ class SqlCaseStore:
         else:
             version, prev = head.version, head.head_hash
         event = seal(SYSTEM_STREAM, version + 1, at, actor, kind, prev_hash=prev, data=data)
-        result = conn.execute(update(streams).where(and_(streams.c.id == SYSTEM_STREAM, streams.c.version == version))
-                              .values(version=event.seq, head_hash=event.hash))
+        result = conn.execute(
+            update(streams)
+            .where(and_(streams.c.id == SYSTEM_STREAM, streams.c.version == version))
+            .values(version=event.seq, head_hash=event.hash)
+        )
         if result.rowcount != 1:
             raise StaleCase(SYSTEM_STREAM, version, None)
         self._insert_events(conn, [event])
@@ -375,6 +457,12 @@ def _wait_json(wait: Wait) -> dict[str, Any]:
 
 
 def _wait_from(data: dict[str, Any]) -> Wait:
-    return Wait(data["step"], from_iso(data["started_at"]), from_iso(data["next_check_at"]),
-                from_iso(data["expected_by"]), from_iso(data["overdue_at"]), data["by_person"],
-                data["overdue_marked"])
+    return Wait(
+        data["step"],
+        from_iso(data["started_at"]),
+        from_iso(data["next_check_at"]),
+        from_iso(data["expected_by"]),
+        from_iso(data["overdue_at"]),
+        data["by_person"],
+        data["overdue_marked"],
+    )

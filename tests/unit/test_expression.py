@@ -232,9 +232,7 @@ def test_names_never_resolve_to_python_builtins() -> None:
         ("x in [a < b]", "a comparison cannot be compared again", 7),
     ],
 )
-def test_rejected_construct_is_named_in_plain_words_with_its_column(
-    text: str, message: str, column: int
-) -> None:
+def test_rejected_construct_is_named_in_plain_words_with_its_column(text: str, message: str, column: int) -> None:
     with pytest.raises(ExpressionError, match=message) as caught:
         parse_expression(text)
 
@@ -284,9 +282,7 @@ def test_column_counts_lines_and_leading_whitespace_in_the_original_text() -> No
         ("a ==", 5, None),
     ],
 )
-def test_syntax_error_is_an_expression_error_with_column_and_hint(
-    text: str, column: int, hint: str | None
-) -> None:
+def test_syntax_error_is_an_expression_error_with_column_and_hint(text: str, column: int, hint: str | None) -> None:
     with pytest.raises(ExpressionError, match="not a valid condition") as caught:
         parse_expression(text)
 

@@ -41,9 +41,7 @@ def _pins() -> list[str]:
 
 
 def _cases(name: str) -> list[Any]:
-    return [
-        pytest.param(entry, form, id=f"{entry[form]}-{form}") for entry in _load(name) for form in FORMATS
-    ]
+    return [pytest.param(entry, form, id=f"{entry[form]}-{form}") for entry in _load(name) for form in FORMATS]
 
 
 def _parse(text: str, **kwargs: Any) -> PersonalNumber:

@@ -122,9 +122,7 @@ def test_keys_are_always_the_text_written() -> None:
 
 
 def test_standard_tags_are_accepted_and_typed() -> None:
-    doc = parse(
-        "a: !!str 12\nb: !!int 12\nc: !!bool true\nd: !!null ~\ne: !!float 3\nf: !!seq [1]\ng: !!map {}\n"
-    )
+    doc = parse("a: !!str 12\nb: !!int 12\nc: !!bool true\nd: !!null ~\ne: !!float 3\nf: !!seq [1]\ng: !!map {}\n")
 
     assert doc.data == {"a": "12", "b": 12, "c": True, "d": None, "e": 3.0, "f": [1], "g": {}}
 
