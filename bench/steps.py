@@ -1,0 +1,563 @@
+"""Steps per second, memory and CLI start-up of Rutin on SQLite, against plain sqlite3 doing the same writes.
+
+Run `.venv/bin/python bench/steps.py [--cases N] [--db PATH]`. In one run it drives N grade-revocation cases
+(route orsak=fel_betygsgrupp, the longest) through the application layer, replays the same step writes with
+plain sqlite3 at the same durability, measures Python memory with N and 3N open cases, and times a CLI
+step in a fresh process. It prints figures and asserts nothing about time: it is a script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a plain script from any folder, installed or not
+
+from adapters.clock import FixedClock  # noqa: E402
+from adapters.procedure_folder import ProcedureFolder  # noqa: E402
+from adapters.sandbox import SandboxAdapter  # noqa: E402
+from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
+from adapters.sql.store import SqlCaseStore  # noqa: E402
+from engine.access import User  # noqa: E402
+from engine.service import Rutin, SweepReport  # noqa: E402
+from engine.systems import Systems  # noqa: E402
+from engine.views import CaseView  # noqa: E402
+
+PROCEDURE = "avregistrering-betyg"
+INPUTS = {
+    "personnummer": "19121212-1212",
+    "orsak": "fel_betygsgrupp",
+    "kurskod": "MATMAT01a",
+    "betygsgrupp": "MA1A-HT24",
+    "ny_betygsgrupp": "MA1B-HT24",
+}
+FIELDS = {"beslutande_larare": "Karin Lind", "betyg": "c", "status": "avbrott"}
+ACTOR = "anna"
+ROLES = ("Vux intern anordnare Sthlm",)
+TASKS = ("Betygsadministratör",)
+T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
+TICK = timedelta(minutes=5)  # how far the clock moves between sweeps, as terminal/demo.py does
+SWEEP_LIMIT = 1000
+TARGET_RATIO = 0.5  # Rutin's step rate against plain sqlite3's
+CLI_TARGET = 1.5  # a CLI step against `python -c "import sqlalchemy"`
+CLI_RUNS = 5
+
+
+# -- wiring -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rig:
+    """A service on its own SQLite file, with a clock the bench moves."""
+
+    service: Rutin
+    clock: FixedClock
+    path: Path
+
+    def close(self) -> None:
+        store = self.service.store
+        if isinstance(store, SqlCaseStore):
+            store.engine.dispose()
+
+
+def build_rig(path: Path, prefix: str) -> Rig:
+    engine = open_engine(f"sqlite:///{path}")
+    ensure_schema(engine)
+    clock = FixedClock(T0)
+    counter = iter(range(1, 10**9))
+    service = Rutin(
+        SqlCaseStore(engine),
+        ProcedureFolder(ROOT / "procedures"),
+        Systems(SandboxAdapter(engine)),
+        clock,
+        new_id=lambda: f"{prefix}{next(counter):06d}",
+    )
+    service.save_user(User("admin", admin=True), "admin")
+    service.save_user(User(ACTOR, ROLES, TASKS, "Anna Berg"), "admin")
+    return Rig(service, clock, path)
+
+
+def sweep_all(service: Rutin) -> SweepReport:
+    """Sweep until a pass checks fewer cases than its limit, so that any N is covered."""
+    total = SweepReport()
+    while True:
+        report = service.sweep(SWEEP_LIMIT)
+        total.checked += report.checked
+        total.advanced += report.advanced
+        total.overdue += report.overdue
+        total.errors += report.errors
+        if report.checked < SWEEP_LIMIT:
+            return total
+
+
+# -- the route, learnt from one pilot case ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanMove:
+    kind: Literal["do", "wait"]
+    step: str
+    action: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+def plan_route(rig: Rig) -> list[PlanMove]:
+    """Walk one case as the demo does and record each move; this also warms the service's caches."""
+    service = rig.service
+    view = service.start(PROCEDURE, INPUTS, ACTOR)
+    plan: list[PlanMove] = []
+    for _ in range(200):
+        if view.status == "done":
+            return plan
+        if view.actions:
+            action = view.actions[0]
+            fields = {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}
+            plan.append(PlanMove("do", view.state, action.name, fields))
+            view = service.do(view.id, action.name, fields, ACTOR)
+            continue
+        rig.clock.advance(TICK)
+        if view.id in sweep_all(service).advanced:
+            plan.append(PlanMove("wait", view.state))
+        view = service.show(view.id, ACTOR)
+    raise RuntimeError("the pilot case did not finish in 200 moves")
+
+
+# -- 1. Rutin through the application layer ---------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    events: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class RutinRun:
+    start: Phase = field(default_factory=Phase)
+    do: Phase = field(default_factory=Phase)
+    sweep: Phase = field(default_factory=Phase)
+    sweeps: int = 0
+    sample_wait: str | None = None  # a `cases.wait` value as Rutin writes it, for the baseline's row sizes
+
+
+@contextmanager
+def timed(phase: Phase) -> Iterator[None]:
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        phase.seconds += time.perf_counter() - began
+
+
+def drive(rig: Rig, plan: list[PlanMove], n: int) -> tuple[RutinRun, list[str]]:
+    """All N cases in lockstep: every person step that is due, then the clock moves and the worker sweeps."""
+    service, run = rig.service, RutinRun()
+    with timed(run.start):
+        ids = [service.start(PROCEDURE, INPUTS, ACTOR).id for _ in range(n)]
+    run.start.events = n
+    at = dict.fromkeys(ids, 0)
+    for _ in range(10 * len(plan) + 10):
+        with timed(run.do):
+            for case_id in ids:
+                at[case_id] = _do_until_wait(service, plan, case_id, at[case_id], run)
+        if run.sample_wait is None:
+            run.sample_wait = _sample_wait(rig.path)
+        if all(i == len(plan) for i in at.values()):
+            return run, ids
+        rig.clock.advance(TICK)
+        with timed(run.sweep):
+            report = sweep_all(service)
+        run.sweeps += 1
+        if report.errors:
+            raise RuntimeError(f"the sweep reported errors: {report.errors[:3]}")
+        for case_id in report.advanced:
+            if plan[at[case_id]].kind != "wait":
+                raise RuntimeError(f"{case_id} advanced off the pilot's route at move {at[case_id]}")
+            at[case_id] += 1
+            run.sweep.events += 1
+        run.sweep.events += len(report.overdue)
+    raise RuntimeError("the cases did not finish; the route is not the pilot's")
+
+
+def _do_until_wait(service: Rutin, plan: list[PlanMove], case_id: str, i: int, run: RutinRun) -> int:
+    while i < len(plan) and plan[i].kind == "do":
+        move = plan[i]
+        service.do(case_id, move.action, move.fields, ACTOR)
+        run.do.events += 1
+        i += 1
+    return i
+
+
+def _sample_wait(path: Path) -> str | None:
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT wait FROM cases WHERE wait IS NOT NULL LIMIT 1").fetchone()
+    return str(row[0]) if row else None
+
+
+def count_events(path: Path, ids: list[str]) -> int:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TEMP TABLE bench_ids (id TEXT PRIMARY KEY)")
+        conn.executemany("INSERT INTO bench_ids VALUES (?)", [(i,) for i in ids])
+        return int(conn.execute("SELECT count(*) FROM events WHERE stream IN (SELECT id FROM bench_ids)").fetchone()[0])
+
+
+# -- 2. the baseline: plain sqlite3, one transaction per step ---------------------------------------
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One step as Rutin wrote it: the event row and the case columns it left behind."""
+
+    event: tuple[Any, ...]  # at, actor, kind, step, action, data, state, procedure_hash, prev_hash, hash
+    status: str
+    wait: str | None
+
+
+@dataclass
+class RowSizes:
+    event_data: float
+    case_data: float
+    wait: float
+
+
+def template_steps(path: Path, case_id: str, sample_wait: str | None) -> tuple[list[StepRow], str, str]:
+    """The rows one finished Rutin case wrote for its steps (not its start), to replay with the same sizes."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT at, actor, kind, step, action, data, state, procedure_hash, prev_hash, hash "
+            "FROM events WHERE stream = ? AND seq > 1 ORDER BY seq",
+            (case_id,),
+        ).fetchall()
+        case_data, created_at = conn.execute("SELECT data, created_at FROM cases WHERE id = ?", (case_id,)).fetchone()
+    waits = _wait_steps()
+    steps = []
+    for i, row in enumerate(rows):
+        state = row[6]
+        if state in waits:
+            steps.append(StepRow(tuple(row), "waiting", sample_wait))
+        else:
+            steps.append(StepRow(tuple(row), "done" if i == len(rows) - 1 else "open", None))
+    return steps, str(case_data), str(created_at)
+
+
+def _wait_steps() -> set[str]:
+    from engine.loader import load_procedure_text
+
+    text, path = ProcedureFolder(ROOT / "procedures").text(PROCEDURE)
+    return {s.id for s in load_procedure_text(text, path).procedure.steps if s.kind == "wait"}
+
+
+def row_sizes(path: Path, ids: list[str]) -> RowSizes:
+    with sqlite3.connect(path) as conn:
+        first, last = min(ids), max(ids)
+        event_data, case_data = conn.execute(
+            "SELECT avg(length(e.data)), (SELECT avg(length(data)) FROM cases WHERE id BETWEEN ? AND ?) "
+            "FROM events e WHERE e.stream BETWEEN ? AND ? AND e.seq > 1",
+            (first, last, first, last),
+        ).fetchone()
+    return RowSizes(float(event_data or 0), float(case_data or 0), 0.0)
+
+
+def copy_schema(source: Path, target: sqlite3.Connection) -> None:
+    with sqlite3.connect(source) as conn:
+        ddl = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY type = 'index', name"
+        ).fetchall()
+    for (statement,) in ddl:
+        target.execute(statement)
+
+
+def baseline(rutin_db: Path, path: Path, steps: list[StepRow], case_data: str, created_at: str, n: int) -> Phase:
+    """N cases through the same steps in lockstep: BEGIN IMMEDIATE, SELECT, UPDATE x2, INSERT, COMMIT."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    copy_schema(rutin_db, conn)
+    ids = [f"S{i:06d}" for i in range(1, n + 1)]
+    _seed(conn, ids, steps[0].event[7], case_data, created_at)
+    phase = Phase(events=n * len(steps))
+    with timed(phase):
+        for seq, step in enumerate(steps, start=2):
+            for case_id in ids:
+                _plain_step(conn, case_id, seq, step, case_data)
+    conn.close()
+    return phase
+
+
+def _seed(conn: sqlite3.Connection, ids: list[str], procedure_hash: str, case_data: str, created_at: str) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO streams (id, version, head_hash) VALUES (?, 1, ?)", [(i, "0" * 64) for i in ids])
+    conn.executemany(
+        "INSERT INTO cases (id, procedure_id, procedure_hash, state, status, data, wait, due_at, overdue_at, "
+        "created_at, updated_at, created_by) VALUES (?, ?, ?, 'ed_sok_elev', 'open', ?, NULL, NULL, NULL, ?, ?, ?)",
+        [(i, PROCEDURE, procedure_hash, case_data, created_at, created_at, ACTOR) for i in ids],
+    )
+    conn.execute("COMMIT")
+
+
+def _plain_step(conn: sqlite3.Connection, case_id: str, seq: int, step: StepRow, case_data: str) -> None:
+    at, actor, kind, name, action, data, state, procedure_hash, prev_hash, head = step.event
+    due = at if step.wait else None
+    conn.execute("BEGIN IMMEDIATE")
+    row = conn.execute(
+        "SELECT cases.*, streams.version, streams.head_hash FROM cases JOIN streams ON streams.id = cases.id "
+        "WHERE cases.id = ?",
+        (case_id,),
+    ).fetchone()
+    version = row[-2]
+    bumped = conn.execute(
+        "UPDATE streams SET version = ?, head_hash = ? WHERE id = ? AND version = ?",
+        (seq, head, case_id, version),
+    )
+    if bumped.rowcount != 1:
+        conn.execute("ROLLBACK")
+        raise RuntimeError(f"baseline lost its optimistic lock on {case_id}")
+    conn.execute(
+        "UPDATE cases SET state = ?, status = ?, data = ?, wait = ?, due_at = ?, overdue_at = ?, updated_at = ? "
+        "WHERE id = ?",
+        (state, step.status, case_data, step.wait, due, due, at, case_id),
+    )
+    conn.execute(
+        "INSERT INTO events (stream, seq, at, actor, kind, step, action, data, state, procedure_hash, prev_hash, "
+        "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, seq, at, actor, kind, name, action, data, state, procedure_hash, prev_hash, head),
+    )
+    conn.execute("COMMIT")
+
+
+# -- 3. memory with N and 3N open cases -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Memory:
+    open_cases: int
+    retained: int  # bytes Python holds after the phase (tracemalloc, after a collection)
+    peak: int  # the most Python held at any moment during the phase
+
+
+def open_cases(service: Rutin, n: int) -> None:
+    for _ in range(n):
+        view: CaseView = service.start(PROCEDURE, INPUTS, ACTOR)
+        service.do(view.id, view.actions[0].name, {}, ACTOR)
+    sweep_all(service)
+
+
+def measure_memory(rig: Rig, n: int) -> list[Memory]:
+    """Start N cases and do one step each, then 2N more: Python memory must not follow the open cases."""
+    open_cases(rig.service, 1)  # caches (parsed procedure, compiled machine, SQL) before the count starts
+    gc.collect()
+    tracemalloc.start()
+    found: list[Memory] = []
+    total = 1
+    for more in (n, 2 * n):
+        tracemalloc.reset_peak()
+        open_cases(rig.service, more)
+        total += more
+        gc.collect()
+        current, peak = tracemalloc.get_traced_memory()
+        found.append(Memory(total, current, peak))
+    tracemalloc.stop()
+    return found
+
+
+# -- 4. a CLI step in a fresh process ---------------------------------------------------------------
+
+
+def open_case_ids(path: Path, limit: int) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT id FROM cases WHERE status = 'open' AND state = 'ed_las_upp' ORDER BY id LIMIT ?", (limit,)
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def cli_command(db: Path, case_id: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("rutin")), "--db", str(db), "--as", ACTOR, "case", "do", case_id, "klar"]
+
+
+def time_process(argv: list[str]) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[:400]}")
+    return elapsed
+
+
+def median_runs(make: Callable[[int], list[str]], runs: int) -> float:
+    time_process(make(runs))  # one untimed run, so every timed one finds the files in the OS cache
+    return statistics.median(time_process(make(i)) for i in range(runs))
+
+
+def import_profile(db: Path, case_id: str, top: int = 8) -> list[str]:
+    """The slowest imports (cumulative) of one CLI step, from `python -X importtime`."""
+    argv = [sys.executable, "-X", "importtime", *cli_command(db, case_id)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    rows: list[tuple[int, str]] = []
+    for line in done.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            rows.append((int(parts[1]), parts[2].rstrip()))
+    rows.sort(reverse=True)
+    return [f"{us / 1000:8.1f} ms  {name}" for us, name in rows[:top]]
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:.2f} MiB"
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for j, row in enumerate(rows):
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        print("  " + "  ".join(cells))
+        if j == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def phase_row(name: str, phase: Phase, base: Phase | None) -> tuple[str, ...]:
+    ratio = f"{phase.rate / base.rate:.2f}" if base else ""
+    return (name, str(phase.events), f"{phase.seconds:.2f}", f"{phase.rate:,.0f}", ratio)
+
+
+def report_steps(run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: list[PlanMove]) -> None:
+    steps = Phase(run.do.events + run.sweep.events, run.do.seconds + run.sweep.seconds)
+    every = Phase(steps.events + run.start.events, steps.seconds + run.start.seconds)
+    dos = sum(1 for m in plan if m.kind == "do")
+    print(f"\n1-2. Steps: {n} cases of {PROCEDURE} (orsak=fel_betygsgrupp): start, {dos} person steps, ")
+    print(f"     {len(plan) - dos} waits satisfied by the worker ({run.sweeps} sweeps, clock +{TICK} each)")
+    print_table(
+        [
+            ("", "events", "seconds", "events/s", "vs sqlite3"),
+            phase_row("Rutin start (case_started)", run.start, None),
+            phase_row("Rutin do (person steps)", run.do, plain),
+            phase_row("Rutin sweep (waits, incl. scans)", run.sweep, plain),
+            phase_row("Rutin do + sweep (all steps)", steps, plain),
+            phase_row("Rutin start + do + sweep", every, None),
+            phase_row("plain sqlite3, 1 txn per step", plain, plain),
+        ]
+    )
+    ratio = run.do.rate / plain.rate
+    print(
+        f"  person steps vs plain sqlite3: {ratio:.2f} (target >= {TARGET_RATIO}): {verdict(ratio >= TARGET_RATIO)}"
+    )
+    print(
+        f"  rows replayed by the baseline: event data {sizes.event_data:.0f} B avg, case data "
+        f"{sizes.case_data:.0f} B; WAL, synchronous=NORMAL on both"
+    )
+
+
+def report_memory(found: list[Memory]) -> None:
+    print("\n3. Python memory (tracemalloc) while cases are started and stepped once, left open")
+    rows = [("open cases", "retained after", "peak during")]
+    rows += [(str(m.open_cases), mib(m.retained), mib(m.peak)) for m in found]
+    print_table(rows)
+    small, big = found[0], found[-1]
+    growth = (big.retained - small.retained) / max(big.open_cases - small.open_cases, 1)
+    print(f"  retained growth: {growth:,.0f} B per extra open case; peak ratio 3N/N {big.peak / small.peak:.2f}")
+    print(f"  process max RSS so far: {mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}")
+
+
+def report_cli(cli: float, base: float, profile: list[str]) -> None:
+    ratio = cli / base
+    print(f"\n4. CLI step in a fresh process (median of {CLI_RUNS}, after one untimed run each)")
+    print_table(
+        [
+            ("", "seconds"),
+            ("rutin --db DB --as anna case do ID klar", f"{cli:.3f}"),
+            ('python -c "import sqlalchemy"', f"{base:.3f}"),
+        ]
+    )
+    print(f"  ratio {ratio:.2f} (target <= {CLI_TARGET}): {verdict(ratio <= CLI_TARGET)}")
+    if ratio > CLI_TARGET:
+        print("  slowest imports of the CLI step (cumulative, python -X importtime):")
+        for line in profile:
+            print("   " + line)
+
+
+# -- main -------------------------------------------------------------------------------------------
+
+
+def run(n: int, rutin_db: Path) -> None:
+    for path in (rutin_db, *_sibling_paths(rutin_db)):
+        if path.exists():
+            raise SystemExit(f"{path} exists; give --db a path that does not")
+    plain_db, memory_db = _sibling_paths(rutin_db)
+    print(f"Rutin bench: {n} cases, databases beside {rutin_db} (python {sys.version.split()[0]})")
+
+    rig = build_rig(rutin_db, "B")
+    plan = plan_route(rig)
+    run_, ids = drive(rig, plan, n)
+    written = count_events(rutin_db, ids)
+    if written != n * (len(plan) + 1):
+        raise RuntimeError(f"expected {n * (len(plan) + 1)} events for the bench cases, found {written}")
+    rig.close()
+    steps, case_data, created_at = template_steps(rutin_db, ids[0], run_.sample_wait)
+    plain = baseline(rutin_db, plain_db, steps, case_data, created_at, n)
+    report_steps(run_, plain, row_sizes(rutin_db, ids), n, plan)
+
+    rig = build_rig(memory_db, "M")
+    report_memory(measure_memory(rig, n))
+    rig.close()
+
+    cases = open_case_ids(memory_db, CLI_RUNS + 2)
+    cli = median_runs(lambda i: cli_command(memory_db, cases[i]), CLI_RUNS)
+    base = median_runs(lambda _: [sys.executable, "-c", "import sqlalchemy"], CLI_RUNS)
+    profile = import_profile(memory_db, cases[CLI_RUNS + 1]) if cli / base > CLI_TARGET else []
+    report_cli(cli, base, profile)
+
+
+def _sibling_paths(rutin_db: Path) -> tuple[Path, Path]:
+    return (
+        rutin_db.with_name(rutin_db.stem + "-sqlite3" + rutin_db.suffix),
+        rutin_db.with_name(rutin_db.stem + "-memory" + rutin_db.suffix),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--cases", type=int, default=300, help="how many cases to drive (default 300)")
+    parser.add_argument("--db", type=Path, help="the Rutin database file to create (default: in a temp folder)")
+    args = parser.parse_args(argv)
+    if args.cases < 1:
+        parser.error("--cases must be at least 1")
+    began = time.perf_counter()
+    if args.db is not None:
+        run(args.cases, args.db.expanduser().resolve())
+    else:
+        with tempfile.TemporaryDirectory(prefix="rutin-bench-") as folder:
+            run(args.cases, Path(folder) / "rutin.db")
+    print(f"\n(whole run {time.perf_counter() - began:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
