@@ -1,9 +1,9 @@
 """`rutin`: the command line, and the composition root (the only place that builds concrete adapters).
 
 Commands stay thin: parse arguments, call the application layer (`engine.service.Rutin`), print a view.
-Heavy modules are imported inside the commands that need them, so a step in a fresh process costs little
-more than importing SQLAlchemy. Exit codes: 0 done, 1 refused or invalid input (with why and what to do),
-2 usage errors.
+Built on click, and heavy modules (Rich, the YAML loader, pydantic, Alembic) are imported only by the
+commands that need them, so a step in a fresh process costs little more than importing SQLAlchemy.
+Exit codes: 0 done, 1 refused or invalid input (with why and what to do), 2 usage errors.
 """
 
 from __future__ import annotations
@@ -14,35 +14,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import typer
+import click
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from engine.errors import RutinError
     from engine.service import Rutin
-    from engine.views import CaseView
 
-T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
-
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    help="Rutin: guided, auditable administrative routines.",
-)
-procedures_app = typer.Typer(no_args_is_help=True, help="Procedures: list, show, validate, schema.")
-case_app = typer.Typer(no_args_is_help=True, help="Cases: start, show, do, list, guide.")
-audit_app = typer.Typer(no_args_is_help=True, help="Audit: log, replay, verify, export.")
-users_app = typer.Typer(no_args_is_help=True, help="Users and their roles.")
-app.add_typer(procedures_app, name="procedures")
-app.add_typer(case_app, name="case")
-app.add_typer(audit_app, name="audit")
-app.add_typer(users_app, name="users")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
 @dataclass
@@ -72,7 +56,8 @@ def build_service(settings: Settings) -> Rutin:
     ensure_schema(engine)
     clock = FixedClock(parse_moment(settings.now)) if settings.now else SystemClock()
     systems = build_systems(settings.adapters, engine)
-    return Rutin(SqlCaseStore(engine), ProcedureFolder(settings.procedures), systems, clock, lang="en" if settings.lang == "en" else "sv")
+    source = ProcedureFolder(settings.procedures)
+    return Rutin(SqlCaseStore(engine), source, systems, clock, lang="en" if settings.lang == "en" else "sv")
 
 
 def build_systems(spec: str, engine: Any) -> Any:
@@ -101,6 +86,7 @@ def build_systems(spec: str, engine: Any) -> Any:
 
 
 def parse_moment(text: str) -> datetime:
+    """--now as ISO-8601; without a zone it is Swedish local time."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -115,14 +101,6 @@ def parse_moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(os.environ.get("RUTIN_TZ", DEFAULT_TZ)))
 
 
-def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if moment is None:
-        return "–"
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo(os.environ.get("RUTIN_TZ", DEFAULT_TZ))).strftime(fmt)
-
-
 # -- errors and output ------------------------------------------------------------------------------
 
 
@@ -132,17 +110,17 @@ def fail(error: RutinError) -> NoReturn:
     if isinstance(error, ProcedureInvalid):
         from engine.diagnostics import format_report
 
-        typer.echo(format_report(error.diagnostics), err=True)
+        click.echo(format_report(error.diagnostics), err=True)
     elif isinstance(error, InvalidInputs):
         for problem in error.problems:
-            typer.echo(f"error: {problem.message}", err=True)
+            click.echo(f"error: {problem.message}", err=True)
             if problem.hint:
-                typer.echo(f"    hint: {problem.hint}", err=True)
+                click.echo(f"    hint: {problem.hint}", err=True)
     else:
-        typer.echo(f"error: {error.message}", err=True)
+        click.echo(f"error: {error.message}", err=True)
         if error.hint:
-            typer.echo(f"    hint: {error.hint}", err=True)
-    raise typer.Exit(1)
+            click.echo(f"    hint: {error.hint}", err=True)
+    raise SystemExit(1)
 
 
 @contextmanager
@@ -156,84 +134,120 @@ def refusals() -> Iterator[None]:
         fail(error)
     except Exception as error:
         if type(error).__module__.startswith("sqlalchemy"):
-            typer.echo(f"error: the database could not be used: {str(error).splitlines()[0]}", err=True)
-            typer.echo("    hint: check --db (or RUTIN_DB): the path or URL, and that the server is running", err=True)
-            raise typer.Exit(1) from None
+            click.echo(f"error: the database could not be used: {str(error).splitlines()[0]}", err=True)
+            click.echo("    hint: check --db (or RUTIN_DB): the path or URL, and that the server is running", err=True)
+            raise SystemExit(1) from None
         raise
-
-
-def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
-    return obj
 
 
 def emit_json(value: Any) -> None:
     import json
 
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def parse_sets(values: list[str] | None) -> dict[str, str]:
+def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for item in values or []:
+    for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise typer.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--set")
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--set")
         found[name.strip()] = value
     return found
 
 
-def console() -> Any:
+def table(*headers: str) -> Any:
+    from rich.table import Table
+
+    return Table(*headers)
+
+
+def show_table(rendered: Any) -> None:
     from rich.console import Console
 
-    return Console(highlight=False)
+    Console(highlight=False).print(rendered)
+
+
+def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    from terminal.render import local as to_local
+
+    return to_local(moment, fmt)
+
+
+pass_settings = click.make_pass_decorator(Settings)
 
 
 # -- global options ---------------------------------------------------------------------------------
 
 
-@app.callback()
-def main_options(
-    ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", envvar="RUTIN_DB", help="Database URL or SQLite file path.")] = None,
-    as_user: Annotated[str | None, typer.Option("--as", envvar="RUTIN_USER", help="Act as this user.")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="The time the engine sees (ISO-8601), for training.")] = None,
-    procedures: Annotated[
-        Path | None, typer.Option("--procedures", envvar="RUTIN_PROCEDURES", help="Folder of procedure files.")
-    ] = None,
-    adapters: Annotated[
-        str,
-        typer.Option(
-            "--adapters",
-            envvar="RUTIN_ADAPTERS",
-            help="Who answers for each system: sandbox, manual, or BER=manual,ED=sandbox.",
-        ),
-    ] = "sandbox",
-    lang: Annotated[str, typer.Option("--lang", envvar="RUTIN_LANG", help="sv or en.")] = "sv",
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="RUTIN_DB", help="Database URL or SQLite file path (default ./rutin.db).")
+@click.option("--as", "as_user", envvar="RUTIN_USER", help="Act as this user (default: your login name).")
+@click.option("--now", help="The time the engine sees (ISO-8601), for training and simulation.")
+@click.option("--procedures", envvar="RUTIN_PROCEDURES", type=click.Path(path_type=Path), help="Folder of procedures.")
+@click.option(
+    "--adapters",
+    envvar="RUTIN_ADAPTERS",
+    default="sandbox",
+    show_default=True,
+    help="Who answers for each system: sandbox, manual, or BER=manual,ED=sandbox.",
+)
+@click.option("--lang", envvar="RUTIN_LANG", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.pass_context
+def app(
+    ctx: click.Context,
+    db: str | None,
+    as_user: str | None,
+    now: str | None,
+    procedures: Path | None,
+    adapters: str,
+    lang: str,
 ) -> None:
+    """Rutin: guided, auditable administrative routines."""
     import getpass
 
-    if lang not in ("sv", "en"):
-        raise typer.BadParameter("use sv or en", param_hint="--lang")
     ctx.obj = Settings(db, as_user or getpass.getuser(), now, procedures or HERE / "procedures", adapters, lang)
+
+
+@app.group("procedures")
+def procedures_group() -> None:
+    """Procedures: list, show, validate, schema."""
+
+
+@app.group("case")
+def case_group() -> None:
+    """Cases: start, show, do, list, guide."""
+
+
+@app.group("audit")
+def audit_group() -> None:
+    """Audit: log, replay, verify, export."""
+
+
+@app.group("users")
+def users_group() -> None:
+    """Users and their roles."""
 
 
 # -- procedures -------------------------------------------------------------------------------------
 
 
-@procedures_app.command("list")
-def procedures_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+@procedures_group.command("list")
+@JSON
+@pass_settings
+def procedures_list(s: Settings, as_json: bool) -> None:
     """The procedures in the folder, with their versions (or why they do not load)."""
     from engine.errors import ProcedureInvalid
 
     with refusals():
-        found = settings(ctx).service().procedures()
+        found = s.service().procedures()
     rows: list[dict[str, Any]] = []
     for item in found:
         if isinstance(item, ProcedureInvalid):
-            path = item.diagnostics[0].location.path if item.diagnostics and item.diagnostics[0].location else "?"
-            rows.append({"id": None, "path": path, "valid": False, "errors": len(item.diagnostics)})
+            first = item.diagnostics[0].location if item.diagnostics else None
+            rows.append(
+                {"id": None, "path": first.path if first else "?", "valid": False, "errors": len(item.diagnostics)}
+            )
         else:
             rows.append(
                 {
@@ -248,74 +262,66 @@ def procedures_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("-
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
-
-    table = Table("id", "title", "version", "steps", "file")
+    out = table("id", "title", "version", "steps", "file")
     for row in rows:
         if row["valid"]:
-            table.add_row(row["id"], row["title"], str(row["version"])[:12], str(row["steps"]), row["path"])
+            out.add_row(row["id"], row["title"], str(row["version"])[:12], str(row["steps"]), row["path"])
         else:
-            table.add_row(
+            out.add_row(
                 "[red]invalid[/red]", f"{row['errors']} problem(s): rutin procedures validate", "", "", row["path"]
             )
-    console().print(table)
+    show_table(out)
 
 
-@procedures_app.command("show")
-def procedures_show(
-    ctx: typer.Context, procedure_id: str, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
-    """A procedure's inputs and steps."""
-    with refusals():
-        loaded = settings(ctx).service().current(procedure_id)
+@procedures_group.command("show")
+@click.argument("procedure_id")
+@JSON
+@pass_settings
+def procedures_show(s: Settings, procedure_id: str, as_json: bool) -> None:
+    """A procedure's inputs and steps, with the routine's sections they implement."""
     from engine.views import procedure_json
 
+    with refusals():
+        loaded = s.service().current(procedure_id)
     body = procedure_json(loaded)
     if as_json:
         emit_json(body)
         return
-    out = console()
-    out.print(f"[bold]{loaded.procedure.title}[/bold]  ({loaded.id}, version {loaded.short_version})")
+    say = click.echo
+    say(f"{click.style(loaded.procedure.title, bold=True)}  ({loaded.id}, version {loaded.short_version})")
     if loaded.procedure.routine and loaded.procedure.routine.document:
-        out.print(f"Routine: {loaded.procedure.routine.document}")
-    out.print("\n[bold]Inputs[/bold]")
+        say(f"Routine: {loaded.procedure.routine.document}")
+    say("\n" + click.style("Inputs", bold=True))
     for inp in body["inputs"]:
-        req = (
-            "required"
-            if inp["required"]
-            else (f"required when {inp['required_when']}" if inp["required_when"] else "optional")
-        )
+        when = f"required when {inp['required_when']}" if inp["required_when"] else "optional"
         choices = f"  [{', '.join(c['value'] for c in inp['choices'])}]" if inp.get("choices") else ""
-        out.print(f"  {inp['name']:<18} {inp['type']:<14} {req}{choices}")
-    out.print("\n[bold]Steps[/bold]")
+        say(f"  {inp['name']:<18} {inp['type']:<14} {'required' if inp['required'] else when}{choices}")
+    say("\n" + click.style("Steps", bold=True))
     for i, step in enumerate(body["steps"], 1):
         system = f" [{step['system']}]" if step["system"] else ""
         nexts = ", ".join(step["next"])
-        out.print(
-            f"  {i:>2}. {step['id']:<22} {step['kind']:<7}{system} {step['title']}" + (f"  → {nexts}" if nexts else "")
-        )
+        say(f"  {i:>2}. {step['id']:<22} {step['kind']:<7}{system} {step['title']}" + (f"  → {nexts}" if nexts else ""))
         if step.get("source") and step["source"].get("section"):
-            out.print(f"      [dim]{step['source']['section']}[/dim]")
+            say(click.style(f"      {step['source']['section']}", dim=True))
 
 
-@procedures_app.command("validate")
-def procedures_validate(
-    ctx: typer.Context,
-    paths: Annotated[list[Path] | None, typer.Argument()] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+@procedures_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@JSON
+@pass_settings
+def procedures_validate(s: Settings, paths: tuple[Path, ...], as_json: bool) -> None:
     """Check procedure files; every problem as file:line:column with a hint. Exit 1 when any has an error."""
     from adapters.procedure_folder import read_text
     from engine.diagnostics import Diagnostic, format_report
     from engine.errors import ProcedureInvalid, RutinError
     from engine.loader import load_procedure_text
 
-    folder = settings(ctx).procedures
-    files = [p for path in (paths or [folder]) for p in (sorted(path.glob("*.y*ml")) if path.is_dir() else [path])]
+    targets = list(paths) or [s.procedures]
+    files = [p for path in targets for p in (sorted(path.glob("*.y*ml")) if path.is_dir() else [path])]
     if not files:
         fail(
             RutinError(
-                f"no procedure files found in {', '.join(str(p) for p in paths or [folder])}",
+                f"no procedure files found in {', '.join(str(p) for p in targets)}",
                 "give .yaml files or a folder holding them",
             )
         )
@@ -323,12 +329,11 @@ def procedures_validate(
     results = []
     for path in files:
         try:
-            loaded = load_procedure_text(read_text(path), str(path))
-            diags = loaded.warnings
+            diags = load_procedure_text(read_text(path), str(path)).warnings
         except ProcedureInvalid as exc:
             diags = exc.diagnostics
         except RutinError as exc:
-            diags = [Diagnostic("unreadable", exc.message)]
+            diags = [Diagnostic("unreadable", exc.message, hint=exc.hint)]
         found += diags
         results.append(
             {
@@ -342,97 +347,47 @@ def procedures_validate(
         emit_json(results)
     else:
         if found:
-            typer.echo(format_report(found), err=errors)
-        typer.echo(f"{len(files)} file(s) checked, {sum(1 for r in results if r['ok'])} valid", err=errors)
+            click.echo(format_report(found), err=errors)
+        click.echo(f"{len(files)} file(s) checked, {sum(1 for r in results if r['ok'])} valid", err=errors)
     if errors:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
-@procedures_app.command("schema")
+@procedures_group.command("schema")
 def procedures_schema() -> None:
     """The JSON Schema of the procedure format, for an editor's YAML plugin."""
-    from engine.procedure import procedure_json_schema
+    from engine.schema import procedure_json_schema
 
     emit_json(procedure_json_schema())
 
 
 # -- cases ------------------------------------------------------------------------------------------
 
-STATUS_SV = {"open": "att göra", "waiting": "väntar", "overdue": "försenad", "done": "klar"}
 
-
-def print_case(view: CaseView, lang: str) -> None:
-    out = console()
-    status = view.status if lang == "en" else STATUS_SV[view.status]
-    colour = {"overdue": "red", "waiting": "yellow", "done": "green"}.get(view.status, "cyan")
-    out.print(f"[bold]{view.id}[/bold]  {view.procedure_title}  [{colour}]{status}[/{colour}]")
-    out.print(
-        f"[dim]{view.procedure} version {view.version[:12]} · {view.events} events · "
-        f"started {local(view.created_at)} by {view.created_by}[/dim]"
-    )
-    system = f"  [magenta]{view.system}[/magenta]" if view.system else ""
-    out.print(f"\n[bold]{view.step_title}[/bold]{system}  ({view.state})")
-    if view.instructions:
-        out.print(view.instructions)
-    if view.source and view.source.get("quote"):
-        out.print(f"[dim]Rutinen: ”{view.source['quote']}” ({view.source.get('section', '')})[/dim]")
-    if view.waiting:
-        w = view.waiting
-        label = (
-            ("waiting since", "expected by", "overdue after", "next check")
-            if lang == "en"
-            else ("väntar sedan", "förväntas senast", "försenad efter", "nästa kontroll")
-        )
-        out.print(f"\n[yellow]{w.what}[/yellow] ({w.system})")
-        out.print(
-            f"  {label[0]} {local(w.since, '%H:%M')}, {label[1]} [bold]{local(w.expected_by, '%H:%M')}[/bold], "
-            f"{label[2]} {local(w.overdue_at, '%H:%M')}; {label[3]} {local(w.next_check_at, '%H:%M')}"
-            + (" ([red]overdue[/red])" if w.overdue else "")
-        )
-        if w.answered_by == "system":
-            out.print(
-                "  [dim]"
-                + (
-                    "the system is checked automatically by `rutin worker`"
-                    if lang == "en"
-                    else "systemet kontrolleras automatiskt av `rutin worker`"
-                )
-                + "[/dim]"
-            )
-    if view.actions:
-        out.print("\n" + ("Actions:" if lang == "en" else "Åtgärder:"))
-        for action in view.actions:
-            sets = " ".join(f"--set {f.name}=…" for f in action.fields if f.required or f.required_when)
-            out.print(
-                f"  [bold]{action.name}[/bold]  {action.label}    [dim]rutin case do {view.id} {action.name} {sets}[/dim]"
-            )
-            for f in action.fields:
-                choices = f" ({', '.join(c['value'] for c in f.choices)})" if f.choices else ""
-                out.print(f"      {f.name}: {f.label} [{f.type}]{choices}")
-
-
-@case_app.command("start")
-def case_start(
-    ctx: typer.Context,
-    procedure_id: str,
-    sets: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE, for each input.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Start a case; prints its id."""
-    s = settings(ctx)
+@case_group.command("start")
+@click.argument("procedure_id")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="A value for an input (repeat).")
+@JSON
+@pass_settings
+def case_start(s: Settings, procedure_id: str, sets: tuple[str, ...], as_json: bool) -> None:
+    """Start a case of PROCEDURE_ID; prints its id."""
     values = parse_sets(sets)
     with refusals():
         view = s.service().start(procedure_id, values, s.user)
     if as_json:
         emit_json(view.to_json())
     else:
-        typer.echo(view.id)
+        click.echo(view.id)
 
 
-@case_app.command("show")
-def case_show(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+@case_group.command("show")
+@click.argument("case_id")
+@JSON
+@pass_settings
+def case_show(s: Settings, case_id: str, as_json: bool) -> None:
     """Where the case stands, what to do now and in which system, and what it waits for."""
-    s = settings(ctx)
+    from terminal.render import print_case
+
     with refusals():
         view = s.service().show(case_id, s.user)
     if as_json:
@@ -441,16 +396,16 @@ def case_show(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.O
         print_case(view, s.lang)
 
 
-@case_app.command("do")
-def case_do(
-    ctx: typer.Context,
-    case_id: str,
-    action: str,
-    sets: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE, for the step's fields.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Complete the current step (or choose a route) with ACTION."""
-    s = settings(ctx)
+@case_group.command("do")
+@click.argument("case_id")
+@click.argument("action")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="A value for a field of the step (repeat).")
+@JSON
+@pass_settings
+def case_do(s: Settings, case_id: str, action: str, sets: tuple[str, ...], as_json: bool) -> None:
+    """Complete the current step (or choose a route) with ACTION, as `case show` names it."""
+    from terminal.render import print_case
+
     values = parse_sets(sets)
     with refusals():
         view = s.service().do(case_id, action, values, s.user)
@@ -460,49 +415,46 @@ def case_do(
         print_case(view, s.lang)
 
 
-@case_app.command("list")
-def case_list(
-    ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="open, waiting, overdue or done.")] = None,
-    procedure: Annotated[str | None, typer.Option("--procedure")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 200,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+@case_group.command("list")
+@click.option("--status", type=click.Choice(["open", "waiting", "overdue", "done"]), help="Only cases in this status.")
+@click.option("--procedure", help="Only cases of this procedure.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@JSON
+@pass_settings
+def case_list(s: Settings, status: str | None, procedure: str | None, limit: int, as_json: bool) -> None:
     """Cases, newest first; overdue ones are those waiting past their time."""
-    from engine.case import STATUSES, DisplayStatus
+    from engine.case import STATUSES
+    from terminal.render import status_text
 
-    if status is not None and status not in STATUSES:
-        raise typer.BadParameter(f"use one of {', '.join(STATUSES)}", param_hint="--status")
-    wanted: DisplayStatus | None = next((st for st in STATUSES if st == status), None)
-    s = settings(ctx)
+    wanted = next((st for st in STATUSES if st == status), None)
     with refusals():
         views = s.service().list_cases(s.user, wanted, procedure, limit)
     if as_json:
         emit_json([v.to_json() for v in views])
         return
-    from rich.table import Table
-
-    table = Table("case", "procedure", "status", "step", "system", "expected by", "updated")
+    out = table("case", "procedure", "status", "step", "system", "expected by", "updated")
     for v in views:
         expected = local(v.waiting.expected_by, "%m-%d %H:%M") if v.waiting else ""
-        table.add_row(
+        out.add_row(
             v.id,
             v.procedure,
-            v.status if s.lang == "en" else STATUS_SV[v.status],
+            status_text(v.status, s.lang),
             v.step_title,
             v.system or "",
             expected,
             local(v.updated_at, "%m-%d %H:%M"),
         )
-    console().print(table)
+    show_table(out)
 
 
-@case_app.command("guide")
-def case_guide(ctx: typer.Context, case_id: str) -> None:
+@case_group.command("guide")
+@click.argument("case_id")
+@pass_settings
+def case_guide(s: Settings, case_id: str) -> None:
     """An interactive checklist that walks you through the remaining steps."""
     from terminal.guide import run_guide
+    from terminal.render import print_case
 
-    s = settings(ctx)
     with refusals():
         run_guide(s.service(), case_id, s.user, s.lang, print_case)
 
@@ -511,48 +463,46 @@ def case_guide(ctx: typer.Context, case_id: str) -> None:
 
 
 @app.command("worker")
-def worker(
-    ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="One sweep, then exit.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+@click.option("--once", is_flag=True, help="One sweep, then exit.")
+@JSON
+@pass_settings
+def worker(s: Settings, once: bool, as_json: bool) -> None:
     """Re-check the waits that are due, mark overdue ones, and hand simulated actions to the sandbox."""
     from engine.errors import RutinError
 
-    s = settings(ctx)
     if not once:
         fail(RutinError("the long-running worker is not available yet", "run `rutin worker --once` from a scheduler"))
     with refusals():
         report = s.service().sweep()
     if as_json:
         emit_json(report.to_json())
-    else:
-        typer.echo(
-            f"checked {report.checked}, advanced {len(report.advanced)}, overdue {len(report.overdue)}, "
-            f"to a person {len(report.asked_person)}, simulated actions {report.performed}, "
-            f"errors {len(report.errors)}"
-        )
-        for case_id, error in report.errors:
-            typer.echo(f"  {case_id}: {error}", err=True)
+        return
+    click.echo(
+        f"checked {report.checked}, advanced {len(report.advanced)}, overdue {len(report.overdue)}, "
+        f"to a person {len(report.asked_person)}, simulated actions {report.performed}, "
+        f"errors {len(report.errors)}"
+    )
+    for case_id, error in report.errors:
+        click.echo(f"  {case_id}: {error}", err=True)
 
 
 # -- audit ------------------------------------------------------------------------------------------
 
 
-@audit_app.command("log")
-def audit_log(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+@audit_group.command("log")
+@click.argument("case_id")
+@JSON
+@pass_settings
+def audit_log(s: Settings, case_id: str, as_json: bool) -> None:
     """A case's history: who did what, when, under which procedure version."""
-    s = settings(ctx)
     with refusals():
-        case, events = s.service().history(case_id, s.user)
+        _case, events = s.service().history(case_id, s.user)
     if as_json:
         emit_json([e.to_json() for e in events])
         return
-    from rich.table import Table
-
-    table = Table("#", "time", "who", "what", "step", "action", "then at", "hash")
+    out = table("#", "time", "who", "what", "step", "action", "then at", "version", "hash")
     for e in events:
-        table.add_row(
+        out.add_row(
             str(e.seq),
             local(e.at, "%Y-%m-%d %H:%M:%S"),
             e.actor,
@@ -560,146 +510,149 @@ def audit_log(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.O
             e.step or "",
             e.action or "",
             e.state or "",
+            (e.procedure_hash or "")[:8],
             e.hash[:10],
         )
-    console().print(table)
+    show_table(out)
 
 
-@audit_app.command("replay")
-def audit_replay(ctx: typer.Context, case_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+@audit_group.command("replay")
+@click.argument("case_id")
+@JSON
+@pass_settings
+def audit_replay(s: Settings, case_id: str, as_json: bool) -> None:
     """Re-derive the case from its events through its pinned procedure version; exit 1 when they differ."""
-    s = settings(ctx)
+    from datetime import datetime
+
     with refusals():
         report = s.service().replay(case_id, s.user)
     if as_json:
         emit_json(report.to_json())
     else:
-        typer.echo(f"{case_id}: procedure version {report.procedure_hash[:12]}")
+        click.echo(f"{case_id}: procedure version {report.procedure_hash[:12]}")
         for st in report.steps:
-            mark = "ok " if st.matches else "DIFF"
-            typer.echo(
-                f"  {mark} {st.seq:>3} {local(_when(st.at), '%Y-%m-%d %H:%M:%S')} {st.actor:<14} "
-                f"{st.kind:<15} {st.step or '':<22} {st.action or '':<12} -> {st.state}"
+            mark = "ok  " if st.matches else "DIFF"
+            when = local(datetime.fromisoformat(st.at), "%Y-%m-%d %H:%M:%S")
+            click.echo(
+                f"  {mark} {st.seq:>3} {when} {st.actor:<14} {st.kind:<15} {st.step or '':<22} "
+                f"{st.action or '':<22} -> {st.state}"
             )
         for problem in report.problems:
-            typer.echo(f"error: {problem}", err=True)
-        typer.echo(
+            click.echo(f"error: {problem}", err=True)
+        click.echo(
             "replay matches the stored case" if report.ok else "replay DIFFERS from the stored case", err=not report.ok
         )
     if not report.ok:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
-def _when(text: str) -> datetime:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
-
-
-@audit_app.command("verify")
-def audit_verify(
-    ctx: typer.Context,
-    case_id: Annotated[str | None, typer.Argument()] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+@audit_group.command("verify")
+@click.argument("case_id", required=False)
+@JSON
+@pass_settings
+def audit_verify(s: Settings, case_id: str | None, as_json: bool) -> None:
     """Recompute the hash chains (of one case, or all); name the first altered, removed or inserted event."""
-    s = settings(ctx)
     with refusals():
         report = s.service().verify(s.user, case_id)
     if as_json:
         emit_json(report.to_json())
     else:
         for problem in report.problems:
-            typer.echo(f"TAMPERED {problem}", err=True)
-        typer.echo(
-            f"{report.streams} histories, {report.events} events checked: "
-            + ("all intact" if report.ok else f"{len(report.problems)} broken"),
-            err=not report.ok,
-        )
+            click.echo(f"TAMPERED {problem}", err=True)
+        summary = "all intact" if report.ok else f"{len(report.problems)} broken"
+        click.echo(f"{report.streams} histories, {report.events} events checked: {summary}", err=not report.ok)
     if not report.ok:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
-@audit_app.command("export")
-def audit_export(
-    ctx: typer.Context,
-    case_id: str,
-    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
-) -> None:
-    """A case's history as JSON or CSV, to stdout or a file."""
-    s = settings(ctx)
+@audit_group.command("export")
+@click.argument("case_id")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@pass_settings
+def audit_export(s: Settings, case_id: str, fmt: str, output: Path | None) -> None:
+    """A case's history as JSON or CSV."""
     with refusals():
         text = s.service().export(case_id, fmt, s.user)
-        if output is None:
-            typer.echo(text, nl=False)
-        else:
-            tmp = output.with_name(output.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(output)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    tmp = output.with_name(output.name + ".tmp")  # written whole, then renamed: never a half-written export
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        from engine.errors import RutinError
+
+        fail(RutinError(f"cannot write {output}: {exc.strerror}", "choose a folder you may write to"))
 
 
 # -- users ------------------------------------------------------------------------------------------
 
 
-@users_app.command("add")
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="A BER role (repeat).")
+@click.option("--task", "tasks", multiple=True, help="A staff task, e.g. Betygsadministratör (repeat).")
+@click.option("--name", "display", help="Full name.")
+@click.option("--email")
+@click.option("--admin", is_flag=True, help="May add and change users.")
+@pass_settings
 def users_add(
-    ctx: typer.Context,
+    s: Settings,
     name: str,
-    roles: Annotated[list[str] | None, typer.Option("--role", help="A BER role (repeat).")] = None,
-    tasks: Annotated[list[str] | None, typer.Option("--task", help="A staff task (repeat).")] = None,
-    display: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
-    email: Annotated[str | None, typer.Option("--email")] = None,
-    admin: Annotated[bool, typer.Option("--admin", help="May add users.")] = False,
+    roles: tuple[str, ...],
+    tasks: tuple[str, ...],
+    display: str | None,
+    email: str | None,
+    admin: bool,
 ) -> None:
-    """Add (or replace) a user. The first user becomes an administrator."""
+    """Add (or replace) a user. The very first user becomes an administrator."""
     from engine.access import User
     from engine.errors import RutinError
     from engine.values import parse_value
 
-    s = settings(ctx)
     if not name.strip() or any(c.isspace() for c in name):
         fail(RutinError(f"'{name}' is not a user name", "use a login name without spaces, e.g. anna.svensson"))
     with refusals():
         mail = str(parse_value("email", "email", email)) if email else None
-        s.service().save_user(User(name, tuple(roles or ()), tuple(tasks or ()), display, mail, admin), s.user)
-    typer.echo(f"user {name} saved")
+        s.service().save_user(User(name, roles, tasks, display, mail, admin), s.user)
+    click.echo(f"user {name} saved")
 
 
-@users_app.command("list")
-def users_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+@users_group.command("list")
+@JSON
+@pass_settings
+def users_list(s: Settings, as_json: bool) -> None:
     """The users with their roles and tasks."""
-    s = settings(ctx)
     with refusals():
         found = s.service().users(s.user)
     if as_json:
         emit_json([u.to_json() for u in found])
         return
-    from rich.table import Table
-
-    table = Table("user", "name", "roles", "tasks", "admin")
+    out = table("user", "name", "roles", "tasks", "admin")
     for u in found:
-        table.add_row(u.name, u.display_name or "", ", ".join(u.roles), ", ".join(u.tasks), "yes" if u.admin else "")
-    console().print(table)
+        out.add_row(u.name, u.display_name or "", ", ".join(u.roles), ", ".join(u.tasks), "yes" if u.admin else "")
+    show_table(out)
 
 
 # -- the demo ---------------------------------------------------------------------------------------
 
 
 @app.command("demo")
-def demo(
-    ctx: typer.Context, interactive: Annotated[bool, typer.Option(help="Walk the case yourself.")] = False
-) -> None:
+@click.option("--interactive", is_flag=True, help="Walk the case yourself with the guide.")
+@pass_settings
+def demo(s: Settings, interactive: bool) -> None:
     """Run a grade-revocation case end to end on the sandbox, moving the clock through the waits."""
     from terminal.demo import run_demo
+    from terminal.render import print_case
 
-    s = settings(ctx)
     with refusals():
         run_demo(s, interactive and sys.stdin.isatty(), print_case)
 
 
 def main() -> None:
-    app()
+    app(prog_name="rutin")
 
 
 if __name__ == "__main__":

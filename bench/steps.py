@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import sqlite3
 import statistics
@@ -18,8 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -234,14 +234,15 @@ class StepRow:
     wait: str | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class RowSizes:
-    event_data: float
-    case_data: float
-    wait: float
+    event_data: float  # average bytes of `events.data` over the bench cases' steps
+    case_data: float  # average bytes of `cases.data`
 
 
-def template_steps(path: Path, case_id: str, sample_wait: str | None) -> tuple[list[StepRow], str, str]:
+def template_steps(
+    path: Path, case_id: str, waits: set[str], sample_wait: str | None
+) -> tuple[list[StepRow], str, str]:
     """The rows one finished Rutin case wrote for its steps (not its start), to replay with the same sizes."""
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
@@ -250,7 +251,6 @@ def template_steps(path: Path, case_id: str, sample_wait: str | None) -> tuple[l
             (case_id,),
         ).fetchall()
         case_data, created_at = conn.execute("SELECT data, created_at FROM cases WHERE id = ?", (case_id,)).fetchone()
-    waits = _wait_steps()
     steps = []
     for i, row in enumerate(rows):
         state = row[6]
@@ -261,13 +261,6 @@ def template_steps(path: Path, case_id: str, sample_wait: str | None) -> tuple[l
     return steps, str(case_data), str(created_at)
 
 
-def _wait_steps() -> set[str]:
-    from engine.loader import load_procedure_text
-
-    text, path = ProcedureFolder(ROOT / "procedures").text(PROCEDURE)
-    return {s.id for s in load_procedure_text(text, path).procedure.steps if s.kind == "wait"}
-
-
 def row_sizes(path: Path, ids: list[str]) -> RowSizes:
     with sqlite3.connect(path) as conn:
         first, last = min(ids), max(ids)
@@ -276,7 +269,7 @@ def row_sizes(path: Path, ids: list[str]) -> RowSizes:
             "FROM events e WHERE e.stream BETWEEN ? AND ? AND e.seq > 1",
             (first, last, first, last),
         ).fetchone()
-    return RowSizes(float(event_data or 0), float(case_data or 0), 0.0)
+    return RowSizes(float(event_data or 0), float(case_data or 0))
 
 
 def copy_schema(source: Path, target: sqlite3.Connection) -> None:
@@ -353,8 +346,12 @@ def _plain_step(conn: sqlite3.Connection, case_id: str, seq: int, step: StepRow,
 @dataclass(frozen=True)
 class Memory:
     open_cases: int
-    retained: int  # bytes Python holds after the phase (tracemalloc, after a collection)
-    peak: int  # the most Python held at any moment during the phase
+    rss: int  # bytes resident after the phase and a collection
+    peak: int  # the process's peak resident bytes so far (ru_maxrss)
+    blocks: int  # Python objects' memory blocks still allocated (sys.getallocatedblocks), after a collection
+
+    def to_json(self) -> dict[str, int]:
+        return {"open_cases": self.open_cases, "rss": self.rss, "peak": self.peak, "blocks": self.blocks}
 
 
 def open_cases(service: Rutin, n: int) -> None:
@@ -365,36 +362,66 @@ def open_cases(service: Rutin, n: int) -> None:
 
 
 def measure_memory(rig: Rig, n: int) -> list[Memory]:
-    """Start N cases and do one step each, then 2N more: Python memory must not follow the open cases."""
-    open_cases(rig.service, 1)  # caches (parsed procedure, compiled machine, SQL) before the count starts
-    gc.collect()
-    tracemalloc.start()
-    found: list[Memory] = []
-    total = 1
+    """Start N cases and do one step each, then 2N more: memory must not follow the number of open cases.
+
+    It runs in a fresh process (see `memory_in_child`), so the peak is this phase's own. tracemalloc would
+    measure Python's share more finely, but it slows each start about fivefold.
+    """
+    open_cases(rig.service, 1)  # caches (parsed procedure, compiled machine, SQL) fill before the count starts
+    found = [_memory_now(1)]
     for more in (n, 2 * n):
-        tracemalloc.reset_peak()
         open_cases(rig.service, more)
-        total += more
-        gc.collect()
-        current, peak = tracemalloc.get_traced_memory()
-        found.append(Memory(total, current, peak))
-    tracemalloc.stop()
+        found.append(_memory_now(found[-1].open_cases + more))
     return found
+
+
+def _memory_now(open_count: int) -> Memory:
+    gc.collect()
+    return Memory(open_count, rss_now(), rss_peak(), sys.getallocatedblocks())
+
+
+def rss_peak() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
+
+
+def rss_now() -> int:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:  # not Linux: the peak stands in
+        return rss_peak()
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def memory_in_child(n: int, db: Path) -> list[Memory]:
+    argv = [sys.executable, str(Path(__file__).resolve()), "--memory-child", "--cases", str(n), "--db", str(db)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the memory phase failed ({done.returncode}): {done.stderr.strip()[-600:]}")
+    return [Memory(**row) for row in json.loads(done.stdout)]
+
+
+def memory_child(n: int, db: Path) -> None:
+    rig = build_rig(db, "M")
+    found = measure_memory(rig, n)
+    rig.close()
+    print(json.dumps([m.to_json() for m in found]))
 
 
 # -- 4. a CLI step in a fresh process ---------------------------------------------------------------
 
 
-def open_case_ids(path: Path, limit: int) -> list[str]:
+def open_case_ids(path: Path, state: str, limit: int) -> list[str]:
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
-            "SELECT id FROM cases WHERE status = 'open' AND state = 'ed_las_upp' ORDER BY id LIMIT ?", (limit,)
+            "SELECT id FROM cases WHERE status = 'open' AND state = ? ORDER BY id LIMIT ?", (state, limit)
         ).fetchall()
     return [str(r[0]) for r in rows]
 
 
-def cli_command(db: Path, case_id: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("rutin")), "--db", str(db), "--as", ACTOR, "case", "do", case_id, "klar"]
+def cli_command(db: Path, case_id: str, action: str) -> list[str]:
+    rutin = str(Path(sys.executable).with_name("rutin"))
+    return [rutin, "--db", str(db), "--as", ACTOR, "case", "do", case_id, action]
 
 
 def time_process(argv: list[str]) -> float:
@@ -411,17 +438,21 @@ def median_runs(make: Callable[[int], list[str]], runs: int) -> float:
     return statistics.median(time_process(make(i)) for i in range(runs))
 
 
-def import_profile(db: Path, case_id: str, top: int = 8) -> list[str]:
-    """The slowest imports (cumulative) of one CLI step, from `python -X importtime`."""
-    argv = [sys.executable, "-X", "importtime", *cli_command(db, case_id)]
+def import_profile(db: Path, case_id: str, action: str, top: int = 8) -> list[str]:
+    """The slowest top-level imports (cumulative) of one CLI step, from `python -X importtime`."""
+    argv = [sys.executable, "-X", "importtime", *cli_command(db, case_id, action)]
+    began = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - began
     rows: list[tuple[int, str]] = []
     for line in done.stderr.splitlines():
         parts = line.removeprefix("import time:").split("|")
-        if len(parts) == 3 and parts[1].strip().isdigit():
-            rows.append((int(parts[1]), parts[2].rstrip()))
+        if len(parts) == 3 and parts[1].strip().isdigit() and not parts[2].startswith("  "):
+            rows.append((int(parts[1]), parts[2].strip()))  # depth 0: imports made by the program itself
     rows.sort(reverse=True)
-    return [f"{us / 1000:8.1f} ms  {name}" for us, name in rows[:top]]
+    total = sum(us for us, _ in rows) / 1000
+    lines = [f"{us / 1000:8.1f} ms  {name}" for us, name in rows[:top]]
+    return [*lines, f"{total:8.1f} ms  all imports, of {wall * 1000:.0f} ms for the whole run under -X importtime"]
 
 
 # -- the report -------------------------------------------------------------------------------------
@@ -431,7 +462,7 @@ def mib(n: float) -> str:
     return f"{n / 2**20:.2f} MiB"
 
 
-def print_table(rows: list[tuple[str, ...]]) -> None:
+def print_table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for j, row in enumerate(rows):
         cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
@@ -467,9 +498,7 @@ def report_steps(run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: lis
         ]
     )
     ratio = run.do.rate / plain.rate
-    print(
-        f"  person steps vs plain sqlite3: {ratio:.2f} (target >= {TARGET_RATIO}): {verdict(ratio >= TARGET_RATIO)}"
-    )
+    print(f"  person steps vs plain sqlite3: {ratio:.2f} (target >= {TARGET_RATIO}): {verdict(ratio >= TARGET_RATIO)}")
     print(
         f"  rows replayed by the baseline: event data {sizes.event_data:.0f} B avg, case data "
         f"{sizes.case_data:.0f} B; WAL, synchronous=NORMAL on both"
@@ -477,23 +506,31 @@ def report_steps(run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: lis
 
 
 def report_memory(found: list[Memory]) -> None:
-    print("\n3. Python memory (tracemalloc) while cases are started and stepped once, left open")
-    rows = [("open cases", "retained after", "peak during")]
-    rows += [(str(m.open_cases), mib(m.retained), mib(m.peak)) for m in found]
+    print("\n3. Memory with cases left open (each started and stepped once; a fresh process, after gc)")
+    rows = [("open cases", "RSS now", "peak RSS", "Python blocks")]
+    rows += [(str(m.open_cases), mib(m.rss), mib(m.peak), f"{m.blocks:,}") for m in found]
     print_table(rows)
-    small, big = found[0], found[-1]
-    growth = (big.retained - small.retained) / max(big.open_cases - small.open_cases, 1)
-    print(f"  retained growth: {growth:,.0f} B per extra open case; peak ratio 3N/N {big.peak / small.peak:.2f}")
-    print(f"  process max RSS so far: {mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}")
+    small, big = found[-2], found[-1]
+    extra = max(big.open_cases - small.open_cases, 1)
+    per_case = (big.blocks - small.blocks) / extra
+    print(
+        f"  from {small.open_cases} to {big.open_cases} open cases: RSS {_signed_mib(big.rss - small.rss)}, "
+        f"peak {_signed_mib(big.peak - small.peak)}, {per_case:+.2f} Python blocks per extra case"
+    )
+    print(f"  (a case held in memory costs dozens of blocks): {'flat' if per_case < 1 else 'GROWS with open cases'}")
 
 
-def report_cli(cli: float, base: float, profile: list[str]) -> None:
+def _signed_mib(n: float) -> str:
+    return ("+" if n >= 0 else "-") + mib(abs(n))
+
+
+def report_cli(cli: float, base: float, action: str, profile: list[str]) -> None:
     ratio = cli / base
     print(f"\n4. CLI step in a fresh process (median of {CLI_RUNS}, after one untimed run each)")
     print_table(
         [
             ("", "seconds"),
-            ("rutin --db DB --as anna case do ID klar", f"{cli:.3f}"),
+            (f"rutin --db DB --as {ACTOR} case do ID {action}", f"{cli:.3f}"),
             ('python -c "import sqlalchemy"', f"{base:.3f}"),
         ]
     )
@@ -521,19 +558,20 @@ def run(n: int, rutin_db: Path) -> None:
     if written != n * (len(plan) + 1):
         raise RuntimeError(f"expected {n * (len(plan) + 1)} events for the bench cases, found {written}")
     rig.close()
-    steps, case_data, created_at = template_steps(rutin_db, ids[0], run_.sample_wait)
+    waits = {m.step for m in plan if m.kind == "wait"}
+    steps, case_data, created_at = template_steps(rutin_db, ids[0], waits, run_.sample_wait)
     plain = baseline(rutin_db, plain_db, steps, case_data, created_at, n)
     report_steps(run_, plain, row_sizes(rutin_db, ids), n, plan)
 
-    rig = build_rig(memory_db, "M")
-    report_memory(measure_memory(rig, n))
-    rig.close()
+    report_memory(memory_in_child(n, memory_db))
 
-    cases = open_case_ids(memory_db, CLI_RUNS + 2)
-    cli = median_runs(lambda i: cli_command(memory_db, cases[i]), CLI_RUNS)
+    second = plan[1]  # the memory phase leaves its cases here, one step done
+    cases = open_case_ids(memory_db, second.step, CLI_RUNS + 2)
+    cli = median_runs(lambda i: cli_command(memory_db, cases[i], second.action), CLI_RUNS)
     base = median_runs(lambda _: [sys.executable, "-c", "import sqlalchemy"], CLI_RUNS)
-    profile = import_profile(memory_db, cases[CLI_RUNS + 1]) if cli / base > CLI_TARGET else []
-    report_cli(cli, base, profile)
+    slow = cli / base > CLI_TARGET
+    profile = import_profile(memory_db, cases[CLI_RUNS + 1], second.action) if slow else []
+    report_cli(cli, base, second.action, profile)
 
 
 def _sibling_paths(rutin_db: Path) -> tuple[Path, Path]:
@@ -547,9 +585,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cases", type=int, default=300, help="how many cases to drive (default 300)")
     parser.add_argument("--db", type=Path, help="the Rutin database file to create (default: in a temp folder)")
+    parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cases < 1:
         parser.error("--cases must be at least 1")
+    if args.memory_child:
+        memory_child(args.cases, args.db)
+        return
     began = time.perf_counter()
     if args.db is not None:
         run(args.cases, args.db.expanduser().resolve())

@@ -16,8 +16,8 @@ from typing import Any
 from engine.case import Case
 from engine.errors import RutinError
 from engine.history import ChainProblem, Event, verify_chain
-from engine.loader import LoadedProcedure
 from engine.machine import NOT_YET, SATISFIED, CompiledMachine
+from engine.procedure import LoadedProcedure
 from engine.step import Move, Outcome, advance, mark_overdue, start_case
 from engine.systems import EverySystem
 

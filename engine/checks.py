@@ -9,6 +9,7 @@ Each problem is a Diagnostic located at the offending value.
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -51,8 +52,8 @@ def check_procedure(procedure: Procedure, doc: SourceDoc) -> list[Diagnostic]:
     checker = _Checker(procedure, doc, [])
     values = _check_names_unique(checker)
     step_ids = _check_step_ids(checker)
-    _check_targets(checker, step_ids)
-    _check_graph(checker, step_ids)
+    if _check_targets(checker, step_ids):  # with a broken target, reachability would only repeat it
+        _check_graph(checker, step_ids)
     _check_expressions(checker, values)
     _check_templates(checker, values)
     _check_queries_and_actions(checker, values)
@@ -98,7 +99,7 @@ def _check_names_unique(c: _Checker) -> dict[str, Input]:
                     first = c.doc.locate(seen[f.name])
                     c.error(
                         "duplicate-name",
-                        f"the name '{f.name}' is already used (line {first.line}); fields and inputs share one namespace",
+                        f"the name '{f.name}' is already used (line {first.line}); fields and inputs share names",
                         loc,
                         "give the field its own name",
                     )
@@ -134,10 +135,13 @@ def _check_step_ids(c: _Checker) -> set[str]:
     return set(seen)
 
 
-def _check_targets(c: _Checker, step_ids: set[str]) -> None:
+def _check_targets(c: _Checker, step_ids: set[str]) -> bool:
+    """Report targets that are not steps; True when every target resolves."""
+    resolved = True
     for si, step in enumerate(c.procedure.steps):
         for target, sub in successors(step):
             if target not in step_ids:
+                resolved = False
                 c.error(
                     "unknown-step",
                     f"step '{step.id}' leads to '{target}', which is not a step in this procedure",
@@ -146,6 +150,7 @@ def _check_targets(c: _Checker, step_ids: set[str]) -> None:
                 )
     if not any(isinstance(s, EndStep) for s in c.procedure.steps):
         c.error("no-end", "the procedure has no step of kind 'end'", ("steps",), "add a step with `kind: end`")
+    return resolved
 
 
 def _check_graph(c: _Checker, step_ids: set[str]) -> None:
@@ -168,7 +173,7 @@ def _check_graph(c: _Checker, step_ids: set[str]) -> None:
         elif step.id not in can_end and ends:
             c.error(
                 "dead-end",
-                f"step '{step.id}' has no way to an end: every route from it loops without reaching a step of kind 'end'",
+                f"step '{step.id}' has no way to an end: every route from it loops without reaching an end step",
                 ("steps", si, "id"),
                 "give one of its routes a way on to an end step",
             )
@@ -227,7 +232,7 @@ def _type_problems(text: str, values: dict[str, Input]) -> Iterator[tuple[str, s
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]
-        for left, right in zip(operands, operands[1:], strict=False):
+        for left, right in itertools.pairwise(operands):
             for name_node, other in ((left, right), (right, left)):
                 if isinstance(name_node, ast.Name) and name_node.id in values:
                     yield from _literal_fits(values[name_node.id], other)
@@ -276,14 +281,22 @@ def _templates(procedure: Procedure) -> Iterator[tuple[str, Loc]]:
     for si, step in enumerate(procedure.steps):
         base: Loc = ("steps", si)
         yield step.title, (*base, "title")
+        if step.title_en:
+            yield step.title_en, (*base, "title_en")
         if isinstance(step, TaskStep | WaitStep):
             yield step.instructions, (*base, "instructions")
             if step.instructions_en:
                 yield step.instructions_en, (*base, "instructions_en")
-        if isinstance(step, ChoiceStep) and step.question:
-            yield step.question, (*base, "question")
+        if isinstance(step, ChoiceStep):
+            for key in ("question", "question_en"):
+                if getattr(step, key):
+                    yield getattr(step, key), (*base, key)
         if isinstance(step, CheckStep):
             yield step.message, (*base, "message")
+            if step.message_en:
+                yield step.message_en, (*base, "message_en")
+        if isinstance(step, EndStep) and step.outcome:
+            yield step.outcome, (*base, "outcome")
         if isinstance(step, NotifyStep):
             yield step.subject, (*base, "subject")
             yield step.body, (*base, "body")

@@ -6,7 +6,6 @@ with an indented hint, sorted by position and closed by a count. Codes are stabl
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -74,6 +73,8 @@ def format_report(diagnostics: Sequence[Diagnostic]) -> str:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelling, or None when nothing is close."""
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 

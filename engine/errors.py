@@ -65,6 +65,7 @@ class ActionRefused(RutinError):
         self.rule = rule
         self.cite = cite
         self.recorded = recorded
+        self.translations: dict[str, str] = {}  # the message in other languages, e.g. a check's message_en
 
 
 class StaleCase(RutinError):

@@ -9,7 +9,6 @@ SHA-256 of its exact text: a case pins that hash, and the text is stored under i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,25 +16,9 @@ from pydantic import ValidationError
 from engine.checks import check_procedure
 from engine.diagnostics import Diagnostic, hint_for, sort_diagnostics
 from engine.errors import ProcedureInvalid
-from engine.procedure import STEP_KINDS, Procedure
+from engine.procedure import DURATION, STEP_KINDS, LoadedProcedure
+from engine.schema import model_keys, validate_procedure
 from engine.source import SourceDoc, parse_yaml
-
-
-@dataclass(frozen=True)
-class LoadedProcedure:
-    procedure: Procedure
-    text: str
-    hash: str
-    path: str
-    warnings: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return self.procedure.id
-
-    @property
-    def short_version(self) -> str:
-        return self.hash[:12]
 
 
 def text_hash(text: str) -> str:
@@ -57,13 +40,13 @@ def load_procedure_text(text: str, path: str = "<procedure>") -> LoadedProcedure
             ]
         )
     try:
-        procedure = Procedure.model_validate(doc.data, strict=True)
+        procedure = validate_procedure(doc.data)
     except ValidationError as exc:
         raise ProcedureInvalid(sort_diagnostics(_shape_diagnostics(exc, doc))) from None
     diagnostics = check_procedure(procedure, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise ProcedureInvalid(sort_diagnostics(diagnostics))
-    return LoadedProcedure(procedure, text, text_hash(text), path, sort_diagnostics(diagnostics))
+    return LoadedProcedure(procedure, text, text_hash(text), path, doc.data, sort_diagnostics(diagnostics))
 
 
 def _model_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
@@ -94,11 +77,11 @@ def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
     where = ".".join(str(p) for p in loc) or "the file"
     name = str(loc[-1]) if loc else ""
     parent = _parent_keys(doc, loc[:-1])
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return Diagnostic(
             "unknown-key", f"unknown key '{name}' in {_owner(loc)}", doc.locate(loc, key=True), hint_for(name, parent)
         )
-    if kind == "missing":
+    if kind in ("missing", "missing_argument"):
         return Diagnostic(
             "missing-key", f"'{name}' is required in {_owner(loc)}", doc.locate(loc[:-1]), f"add `{name}:`"
         )
@@ -122,6 +105,13 @@ def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
             doc.locate(loc),
             hint_for(str(err.get("input")), [e.strip(" '") for e in str(expected).replace(" or ", ",").split(",")]),
         )
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == DURATION:
+        return Diagnostic(
+            "bad-duration",
+            f"'{err.get('input')}' is not a duration",
+            doc.locate(loc),
+            "write a number and a unit, such as 30s, 15m, 2h or 1d",
+        )
     if kind == "string_pattern_mismatch":
         return Diagnostic(
             "bad-name",
@@ -136,7 +126,7 @@ def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
             doc.locate(loc),
             "write true or false (yes, no, on and off are not booleans here)",
         )
-    if kind in {"string_type", "int_type", "list_type", "dict_type", "model_type", "float_type"}:
+    if kind in {"string_type", "int_type", "list_type", "dict_type", "model_type", "float_type", "dataclass_type"}:
         wanted = {
             "string_type": "a text",
             "int_type": "a whole number",
@@ -165,31 +155,22 @@ def _owner(loc: tuple[int | str, ...]) -> str:
 def _parent_keys(doc: SourceDoc, loc: tuple[int | str, ...]) -> list[str]:
     """The keys the model at `loc` accepts, for a 'did you mean'."""
     from engine.procedure import (
+        STEP_CLASSES,
         Access,
         Action,
-        CheckStep,
         Choice,
-        ChoiceStep,
-        EndStep,
+        Fact,
         Input,
-        NotifyStep,
         Perform,
+        Procedure,
         Query,
         Route,
+        Sandbox,
         SourceRef,
-        TaskStep,
-        WaitStep,
     )
 
-    by_kind = {
-        "task": TaskStep,
-        "choice": ChoiceStep,
-        "wait": WaitStep,
-        "check": CheckStep,
-        "notify": NotifyStep,
-        "end": EndStep,
-    }
-    by_key = {
+    by_kind = STEP_CLASSES
+    by_key: dict[str, type] = {
         "access": Access,
         "inputs": Input,
         "fields": Input,
@@ -201,6 +182,9 @@ def _parent_keys(doc: SourceDoc, loc: tuple[int | str, ...]) -> list[str]:
         "until": Query,
         "source": SourceRef,
         "routine": SourceRef,
+        "sandbox": Sandbox,
+        "premise": Fact,
+        "steps": Procedure,
     }
     model: Any = Procedure
     node: Any = doc.data
@@ -212,7 +196,7 @@ def _parent_keys(doc: SourceDoc, loc: tuple[int | str, ...]) -> list[str]:
             model = by_kind.get(str(node.get("kind")))
         if model is None:
             return []
-    return list(model.model_fields)
+    return model_keys(model)
 
 
 def _has(node: dict[str, Any] | list[Any], part: int | str) -> bool:

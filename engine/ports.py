@@ -48,9 +48,15 @@ class CaseFilter:
 class CaseStore(Protocol):
     """Cases, their histories, the outbox, pinned procedure texts and users, with optimistic locking."""
 
-    def save_procedure_text(self, procedure_hash: str, procedure_id: str, text: str, at: datetime) -> None: ...
+    def save_procedure_version(
+        self, procedure_hash: str, procedure_id: str, text: str, data: str, at: datetime
+    ) -> None:
+        """Store a version once: its exact text and its validated data as JSON."""
+        ...
 
-    def procedure_text(self, procedure_hash: str) -> str: ...
+    def procedure_version(self, procedure_hash: str) -> tuple[str, str]:
+        """(text, validated data as JSON) of a stored version; raise NotFound."""
+        ...
 
     def create_case(self, case: Case, events: Sequence[Event], outbox: Sequence[OutboxItem]) -> None: ...
 

@@ -1,25 +1,27 @@
-"""The procedure file format as pydantic models: what a process owner may write, and nothing else.
+"""The procedure file format: frozen dataclasses that are both the validated shape and the runtime model.
 
-Every model is frozen and forbids unknown keys, so a misspelled key is an error instead of a silently
-dropped guard. Step kinds form a discriminated union on `kind`. This module checks the shape of one
-file; cross-references (targets, reachability, names in conditions and templates) are `checks.py`'s job.
-`rutin procedures schema` exports `procedure_json_schema()` for editors.
+`engine.schema` validates a file's data into these classes with pydantic (unknown keys forbidden, so a
+misspelled guard is an error instead of a silently dropped key) and exports the JSON Schema for editors.
+This module itself never imports pydantic: a step in a fresh process rebuilds a stored, already validated
+procedure with `procedure_from_data`, which costs microseconds instead of a schema build. The `Field(...)`
+annotations are read only by pydantic, inside `engine.schema`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from engine.duration import parse_duration
 
+if TYPE_CHECKING:
+    from pydantic import Field
+
+    from engine.diagnostics import Diagnostic
+
 IDENTIFIER = r"^[a-z][a-z0-9_]{0,62}$"
-Identifier = Annotated[
-    str,
-    Field(pattern=IDENTIFIER, description="lower-case ASCII letters, digits and _; starts with a letter"),
-]
-Duration = Annotated[str, Field(description="a duration such as 30s, 15m, 2h or 1d", examples=["15m"])]
+PROCEDURE_ID = r"^[a-z][a-z0-9-]{0,62}$"
+DURATION = r"^\s*(\d+\s*[smhd]\s*)+$"
 InputType = Literal[
     "text",
     "personnummer",
@@ -32,234 +34,290 @@ InputType = Literal[
     "yes_no",
     "number",
 ]
+STEP_KINDS = ("task", "choice", "wait", "check", "notify", "end")
+_FORBID: dict[str, Any] = {"extra": "forbid"}
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
-
-
-class SourceRef(Model):
+@dataclass(frozen=True)
+class SourceRef:
     """Where in the written routine a step or procedure comes from (traceability for auditors)."""
 
-    document: str | None = Field(None, description="the routine's title or file")
-    version: str | None = Field(None, description="the routine's version or date")
-    section: str | None = Field(None, description="heading or step number in the routine, e.g. 'Process, steg 6'")
-    quote: str | None = Field(None, description="the sentence this step implements, as written")
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    document: str | None = None
+    version: str | None = None
+    section: Annotated[str | None, Field(description="heading or step number, e.g. 'Process, steg 6'")] = None
+    quote: Annotated[str | None, Field(description="the routine's sentence this implements, as written")] = None
+
+    def as_dict(self) -> dict[str, str]:
+        pairs = (
+            ("document", self.document),
+            ("version", self.version),
+            ("section", self.section),
+            ("quote", self.quote),
+        )
+        return {k: v for k, v in pairs if v is not None}
 
 
-class Access(Model):
+@dataclass(frozen=True)
+class Access:
     """Who may act: at least one of `roles` (when any are listed) and every one of `tasks`."""
 
-    roles: list[str] = Field(default_factory=list, description="BER roles; holding any one of them is enough")
-    tasks: list[str] = Field(default_factory=list, description="staff tasks (personalarbetsuppgift); all needed")
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    roles: Annotated[list[str], Field(description="BER roles; holding any one of them is enough")] = field(
+        default_factory=list
+    )
+    tasks: Annotated[list[str], Field(description="staff tasks (personalarbetsuppgift); all are needed")] = field(
+        default_factory=list
+    )
 
 
-class Choice(Model):
-    value: Identifier
+@dataclass(frozen=True)
+class Choice:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    value: Annotated[str, Field(pattern=IDENTIFIER)]
     label: str
     label_en: str | None = None
 
 
-class Input(Model):
+@dataclass(frozen=True)
+class Input:
     """A typed value: a case input given at start, or a field recorded when a step is done."""
 
-    name: Identifier
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    name: Annotated[str, Field(pattern=IDENTIFIER, description="lower-case ASCII letters, digits and _")]
     type: InputType
     label: str
     label_en: str | None = None
     help: str | None = None
-    required: bool = True
-    required_when: str | None = Field(
-        None, description="a condition; the value is required only when it holds (then `required` is ignored)"
+    required: Annotated[bool, Field(strict=True)] = True
+    required_when: Annotated[str | None, Field(description="a condition; the value is required only when it holds")] = (
+        None
     )
     choices: list[Choice] | None = None
 
-    @model_validator(mode="after")
-    def _choices_match_type(self) -> Input:
+    def __post_init__(self) -> None:
         if self.type == "choice" and not self.choices:
             raise ValueError("an input of type 'choice' needs a list of `choices`")
         if self.type != "choice" and self.choices is not None:
             raise ValueError(f"`choices` only goes with type 'choice', not '{self.type}'")
-        return self
 
 
-class Action(Model):
+@dataclass(frozen=True)
+class Action:
     """A button the person presses: its name (used on the command line), label, and where it leads."""
 
-    name: Identifier
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
     label: str
+    next: Annotated[str, Field(pattern=IDENTIFIER)]
     label_en: str | None = None
-    next: Identifier
 
 
-class Perform(Model):
+@dataclass(frozen=True)
+class Perform:
     """What the person's step changes in another system, so a sandbox can simulate it."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     action: str
-    args: dict[str, str] = Field(description="parameter -> input or field name")
+    args: Annotated[dict[str, str], Field(description="parameter -> input or field name, or '=text'")]
 
 
-class Query(Model):
+@dataclass(frozen=True)
+class Query:
     """A question asked of another system's adapter; the wait ends when the answer equals `equals`."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     query: str
-    args: dict[str, str] = Field(description="parameter -> input or field name")
-    equals: bool = True
+    args: Annotated[dict[str, str], Field(description="parameter -> input or field name, or '=text'")]
+    equals: Annotated[bool, Field(strict=True)] = True
 
 
-class StepBase(Model):
-    id: Identifier
+@dataclass(frozen=True)
+class Route:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    when: Annotated[str, Field(description="a condition over the case's inputs and fields")]
+    next: Annotated[str, Field(pattern=IDENTIFIER)]
+
+
+@dataclass(frozen=True)
+class TaskStep:
+    """A person does something in a named system and confirms it."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    kind: Literal["task"]
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str
+    system: str
+    instructions: str
+    title_en: str | None = None
+    instructions_en: str | None = None
+    source: SourceRef | None = None
+    access: Access | None = None
+    fields: list[Input] = field(default_factory=list)
+    actions: Annotated[list[Action], Field(description="buttons; when empty, one button leads to `next`")] = field(
+        default_factory=list
+    )
+    done_label: Annotated[str, Field(description="the single button's label when `actions` is empty")] = "Klart"
+    done_label_en: str | None = "Done"
+    next: Annotated[str | None, Field(pattern=IDENTIFIER)] = None
+    performs: Perform | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.actions) == (self.next is not None):
+            raise ValueError("a task needs either `next` or a list of `actions`, not both and not neither")
+
+
+@dataclass(frozen=True)
+class ChoiceStep:
+    """The route depends on the case's data (`routes`) or on a question put to the person (`options`)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    kind: Literal["choice"]
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
     title: str
     title_en: str | None = None
     source: SourceRef | None = None
-
-
-class TaskStep(StepBase):
-    """A person does something in a named system and confirms it."""
-
-    kind: Literal["task"]
-    system: str
-    instructions: str
-    instructions_en: str | None = None
-    access: Access | None = None
-    fields: list[Input] = Field(default_factory=list)
-    actions: list[Action] = Field(default_factory=list, description="buttons; when empty, one button leads to `next`")
-    done_label: str = Field("Klart", description="the label of the single button when `actions` is empty")
-    done_label_en: str | None = "Done"
-    next: Identifier | None = None
-    performs: Perform | None = None
-
-    @model_validator(mode="after")
-    def _one_way_on(self) -> TaskStep:
-        if bool(self.actions) == (self.next is not None):
-            raise ValueError("a task needs either `next` or a list of `actions`, not both and not neither")
-        return self
-
-
-class Route(Model):
-    when: str = Field(description="a condition over the case's inputs and fields")
-    next: Identifier
-
-
-class ChoiceStep(StepBase):
-    """The route depends on the case's data (`routes`) or on a question put to the person (`options`)."""
-
-    kind: Literal["choice"]
     system: str | None = None
     question: str | None = None
     question_en: str | None = None
     access: Access | None = None
-    options: list[Action] = Field(default_factory=list)
-    routes: list[Route] = Field(default_factory=list)
-    otherwise: Identifier | None = Field(None, description="where to go when no route's condition holds")
+    options: list[Action] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    otherwise: Annotated[str | None, Field(pattern=IDENTIFIER, description="where to go when no route holds")] = None
 
-    @model_validator(mode="after")
-    def _options_or_routes(self) -> ChoiceStep:
+    def __post_init__(self) -> None:
         if bool(self.options) == bool(self.routes):
             raise ValueError("a choice has either `options` (a question to the person) or `routes`, not both")
         if self.options and not self.question:
             raise ValueError("a choice with `options` needs the `question` to put to the person")
         if self.options and self.otherwise:
             raise ValueError("`otherwise` goes with `routes`, not with `options`")
-        return self
 
 
-class WaitStep(StepBase):
+@dataclass(frozen=True)
+class WaitStep:
     """Until a condition holds in another system, asked of that system's adapter."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     kind: Literal["wait"]
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str
     system: str
-    instructions: str = Field(description="what the person checks when the manual adapter answers")
-    instructions_en: str | None = None
+    instructions: Annotated[str, Field(description="what the person checks when the manual adapter answers")]
     until: Query
-    check_every: Duration
-    expected: Duration = Field(description="how long it normally takes, e.g. 15m for BER")
-    overdue_after: Duration = Field(description="when the wait counts as overdue, from its start")
+    check_every: Annotated[str, Field(pattern=DURATION, description="how often to ask, e.g. 2m")]
+    expected: Annotated[str, Field(pattern=DURATION, description="how long it normally takes, e.g. 15m for BER")]
+    overdue_after: Annotated[str, Field(pattern=DURATION, description="when it counts as overdue, from its start")]
+    next: Annotated[str, Field(pattern=IDENTIFIER)]
+    title_en: str | None = None
+    instructions_en: str | None = None
+    source: SourceRef | None = None
     confirm_label: str = "Det är klart"
     confirm_label_en: str | None = "It is done"
     not_yet_label: str = "Inte ännu"
     not_yet_label_en: str | None = "Not yet"
     access: Access | None = None
-    next: Identifier
 
-    @field_validator("check_every", "expected", "overdue_after")
-    @classmethod
-    def _is_duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-    @model_validator(mode="after")
-    def _overdue_after_expected(self) -> WaitStep:
+    def __post_init__(self) -> None:
+        for name in ("check_every", "expected", "overdue_after"):
+            try:
+                parse_duration(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"`{name}`: {exc}") from None
         if parse_duration(self.overdue_after) < parse_duration(self.expected):
             raise ValueError("`overdue_after` must not be shorter than `expected`")
-        return self
 
 
-class CheckStep(StepBase):
+@dataclass(frozen=True)
+class CheckStep:
     """A rule that must hold, or the action that led here is refused with `message`."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     kind: Literal["check"]
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str
     condition: str
     message: str
+    cite: Annotated[str, Field(description="the routine's sentence the rule comes from")]
+    next: Annotated[str, Field(pattern=IDENTIFIER)]
+    title_en: str | None = None
+    source: SourceRef | None = None
     message_en: str | None = None
-    cite: str = Field(description="the routine's sentence the rule comes from")
-    next: Identifier
 
 
-class NotifyStep(StepBase):
+@dataclass(frozen=True)
+class NotifyStep:
     """A message from a template, written to the outbox in the same transaction as the step."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     kind: Literal["notify"]
-    to: str = Field(description="an e-mail address, or the name of an e-mail input or field")
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str
+    to: Annotated[str, Field(description="an e-mail address, or the name of an e-mail input or field")]
     subject: str
     body: str
-    include_personnummer: bool = Field(
-        False, description="true only where the routine requires the full personnummer in the message"
-    )
-    next: Identifier
+    next: Annotated[str, Field(pattern=IDENTIFIER)]
+    title_en: str | None = None
+    source: SourceRef | None = None
+    include_personnummer: Annotated[
+        bool, Field(strict=True, description="true only where the routine requires the full personnummer")
+    ] = False
 
 
-class EndStep(StepBase):
+@dataclass(frozen=True)
+class EndStep:
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     kind: Literal["end"]
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str
+    title_en: str | None = None
+    source: SourceRef | None = None
     outcome: str | None = None
 
 
-class Fact(Model):
+AnyStep = TaskStep | ChoiceStep | WaitStep | CheckStep | NotifyStep | EndStep
+
+
+@dataclass(frozen=True)
+class Fact:
     """Something true in another system when a case starts, for the sandbox to simulate."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     system: str
     query: str
-    args: dict[str, str] = Field(description="parameter -> input name, or '=text' for a fixed value")
-    value: bool = True
+    args: Annotated[dict[str, str], Field(description="parameter -> input name, or '=text' for a fixed value")]
+    value: Annotated[bool, Field(strict=True)] = True
 
 
-class Sandbox(Model):
+@dataclass(frozen=True)
+class Sandbox:
     """How the training sandbox looks when a case of this procedure starts."""
 
-    premise: list[Fact] = Field(default_factory=list)
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    premise: list[Fact] = field(default_factory=list)
 
 
-Step = Annotated[
-    TaskStep | ChoiceStep | WaitStep | CheckStep | NotifyStep | EndStep,
-    Field(discriminator="kind"),
-]
-STEP_KINDS = ("task", "choice", "wait", "check", "notify", "end")
-
-
-class Procedure(Model):
+@dataclass(frozen=True)
+class Procedure:
     """One routine: who may run it, what a case needs to start, and its steps (the first one starts)."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    id: Annotated[str, Field(pattern=PROCEDURE_ID)]
     title: str
-    title_en: str | None = None
-    revision: str | None = Field(None, description="the process owner's own version label")
-    routine: SourceRef | None = None
     access: Access
-    inputs: list[Input] = Field(default_factory=list)
-    steps: list[Step] = Field(min_length=1)
+    steps: Annotated[
+        list[
+            Annotated[TaskStep | ChoiceStep | WaitStep | CheckStep | NotifyStep | EndStep, Field(discriminator="kind")]
+        ],
+        Field(min_length=1),
+    ]
+    title_en: str | None = None
+    revision: Annotated[str | None, Field(description="the process owner's own version label")] = None
+    routine: SourceRef | None = None
+    inputs: list[Input] = field(default_factory=list)
     sandbox: Sandbox | None = None
 
-    def step(self, step_id: str) -> TaskStep | ChoiceStep | WaitStep | CheckStep | NotifyStep | EndStep:
+    def step(self, step_id: str) -> AnyStep:
         for s in self.steps:
             if s.id == step_id:
                 return s
@@ -270,11 +328,93 @@ class Procedure(Model):
         return self.steps[0].id
 
 
-AnyStep = TaskStep | ChoiceStep | WaitStep | CheckStep | NotifyStep | EndStep
+MODELS: tuple[type, ...] = (
+    SourceRef,
+    Access,
+    Choice,
+    Input,
+    Action,
+    Perform,
+    Query,
+    Route,
+    TaskStep,
+    ChoiceStep,
+    WaitStep,
+    CheckStep,
+    NotifyStep,
+    EndStep,
+    Fact,
+    Sandbox,
+    Procedure,
+)
+STEP_CLASSES: dict[str, type] = {
+    "task": TaskStep,
+    "choice": ChoiceStep,
+    "wait": WaitStep,
+    "check": CheckStep,
+    "notify": NotifyStep,
+    "end": EndStep,
+}
 
 
-def procedure_json_schema() -> dict[str, object]:
-    schema = Procedure.model_json_schema()
-    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
-    schema["title"] = "Rutin procedure"
-    return schema
+@dataclass(frozen=True)
+class LoadedProcedure:
+    """One version of a procedure: the validated model, its exact text, and that text's SHA-256."""
+
+    procedure: Procedure
+    text: str
+    hash: str
+    path: str
+    data: dict[str, Any]  # the validated plain data, stored beside the text so a step need not re-validate
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.procedure.id
+
+    @property
+    def short_version(self) -> str:
+        return self.hash[:12]
+
+
+# -- rebuilding a stored, already validated procedure without pydantic --------------------------------
+
+
+def procedure_from_data(data: dict[str, Any]) -> Procedure:
+    """Rebuild a procedure from data that `engine.schema` validated before it was stored."""
+    return Procedure(
+        **{
+            **data,
+            "access": Access(**data["access"]),
+            "steps": [_step(s) for s in data["steps"]],
+            "routine": SourceRef(**data["routine"]) if data.get("routine") else None,
+            "inputs": [_input(i) for i in data.get("inputs", [])],
+            "sandbox": Sandbox([Fact(**f) for f in data["sandbox"].get("premise", [])])
+            if data.get("sandbox")
+            else None,
+        }
+    )
+
+
+def _input(data: dict[str, Any]) -> Input:
+    choices = data.get("choices")
+    return Input(**{**data, "choices": [Choice(**c) for c in choices] if choices is not None else None})
+
+
+def _step(data: dict[str, Any]) -> AnyStep:
+    values = dict(data)
+    nested: dict[str, Any] = {
+        "source": lambda v: SourceRef(**v),
+        "access": lambda v: Access(**v),
+        "fields": lambda v: [_input(i) for i in v],
+        "actions": lambda v: [Action(**a) for a in v],
+        "options": lambda v: [Action(**a) for a in v],
+        "routes": lambda v: [Route(**r) for r in v],
+        "performs": lambda v: Perform(**v),
+        "until": lambda v: Query(**v),
+    }
+    for key, build in nested.items():
+        if values.get(key) is not None:
+            values[key] = build(values[key])
+    step: AnyStep = STEP_CLASSES[values["kind"]](**values)
+    return step

@@ -7,22 +7,21 @@ Front ends stay thin: they parse arguments and print views, and never talk to th
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.access import WORKER, User, describe_access, may_act
-from engine.audit import ReplayReport, VerifyReport, export_history, replay_case, verify_stream
 from engine.case import Case, DisplayStatus
 from engine.duration import parse_duration
 from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError, StaleCase
 from engine.history import Event
-from engine.loader import LoadedProcedure, load_procedure_text
 from engine.machine import SATISFIED, CompiledMachine, MachineCache
 from engine.ports import CaseFilter, CaseStore, Clock, OutboxItem, ProcedureSource
-from engine.procedure import WaitStep
+from engine.procedure import LoadedProcedure, WaitStep, procedure_from_data
 from engine.step import (
     MailDraft,
     Move,
@@ -37,7 +36,16 @@ from engine.step import (
 from engine.systems import Systems
 from engine.views import CaseView, Lang, case_view
 
+if TYPE_CHECKING:
+    from engine.audit import ReplayReport, VerifyReport
+
 NewId = Callable[[], str]
+
+
+def canonical_json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: ids are read aloud and typed
 
 
@@ -110,19 +118,29 @@ class Rutin:
     # -- procedures ---------------------------------------------------------------------------------
 
     def current(self, procedure_id: str) -> LoadedProcedure:
+        """The procedure as its file reads now, validated (this imports the loader, YAML and pydantic)."""
+        from engine.loader import load_procedure_text
+
         text, path = self.source.text(procedure_id)
         return load_procedure_text(text, path)
 
     def pinned(self, procedure_hash: str) -> LoadedProcedure:
+        """The version a case runs on, rebuilt from its stored validated data (no YAML, no pydantic)."""
         loaded = self._pinned.get(procedure_hash)
         if loaded is None:
-            loaded = load_procedure_text(self.store.procedure_text(procedure_hash), f"<stored {procedure_hash[:12]}>")
+            text, data = self.store.procedure_version(procedure_hash)
+            procedure = procedure_from_data(json.loads(data))
+            loaded = LoadedProcedure(
+                procedure, text, procedure_hash, f"<stored {procedure_hash[:12]}>", json.loads(data)
+            )
             if len(self._pinned) > 64:
                 self._pinned.clear()
             self._pinned[procedure_hash] = loaded
         return loaded
 
     def procedures(self) -> list[LoadedProcedure | ProcedureInvalid]:
+        from engine.loader import load_procedure_text
+
         found: list[LoadedProcedure | ProcedureInvalid] = []
         for text, path in self.source.all():
             try:
@@ -145,6 +163,7 @@ class Rutin:
         try:
             outcome = start_case(loaded, machine, self._new_id(), inputs, user.name, now, self.systems.manual)
         except ActionRefused as refused:
+            self._translate(refused)
             self.store.append_system_event(
                 user.name,
                 now,
@@ -152,7 +171,7 @@ class Rutin:
                 {"procedure": loaded.id, "reason": refused.message, "rule": refused.rule},
             )
             raise
-        self.store.save_procedure_text(loaded.hash, loaded.id, loaded.text, now)
+        self.store.save_procedure_version(loaded.hash, loaded.id, loaded.text, canonical_json(loaded.data), now)
         items = self._outbox(outcome) + self._premise(loaded, outcome.case, now)
         self.store.create_case(outcome.case, outcome.events, items)
         self.dispatch(outcome.case.id)
@@ -184,6 +203,7 @@ class Rutin:
         try:
             outcome = advance(loaded, machine, case, Move(action, user.name, now, fields), self.systems.manual)
         except ActionRefused as refused:
+            self._translate(refused)
             if refused.recorded:
                 extra = {"rule": refused.rule, "cite": refused.cite, "fields": {k: str(v) for k, v in fields.items()}}
                 self.store.append_refusal(case, refusal_event(case, user.name, now, action, refused.message, extra))
@@ -193,6 +213,11 @@ class Rutin:
         self.store.commit(case, outcome.case, outcome.events, self._outbox(outcome))
         self.dispatch(case_id)
         return self.view(outcome.case)
+
+    def _translate(self, refused: ActionRefused) -> None:
+        if self.lang in refused.translations:
+            refused.message = refused.translations[self.lang]
+            refused.args = (refused.message,)
 
     def _moved_on(self, case: Case, action: str, refused: ActionRefused) -> ActionRefused:
         """Say plainly when the action belongs to a step someone already did."""
@@ -329,11 +354,15 @@ class Rutin:
         return case, self.store.events(case_id)
 
     def replay(self, case_id: str, actor: str) -> ReplayReport:
+        from engine.audit import replay_case
+
         case, events = self.history(case_id, actor)
         loaded = self.pinned(case.procedure_hash)
         return replay_case(case, events, loaded, CompiledMachine(loaded.procedure))
 
     def verify(self, actor: str, case_id: str | None = None) -> VerifyReport:
+        from engine.audit import VerifyReport, verify_stream
+
         self.user(actor)
         report = VerifyReport()
         streams = self.store.streams()
@@ -346,6 +375,8 @@ class Rutin:
         return report
 
     def export(self, case_id: str, fmt: str, actor: str) -> str:
+        from engine.audit import export_history
+
         case, events = self.history(case_id, actor)
         return export_history(case, events, fmt)
 

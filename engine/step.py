@@ -18,7 +18,6 @@ from engine.duration import parse_duration
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.expression import parse_expression
 from engine.history import GENESIS, Event, seal
-from engine.loader import LoadedProcedure
 from engine.machine import AUTOMATIC, CHECK, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
 from engine.procedure import (
     AnyStep,
@@ -26,6 +25,7 @@ from engine.procedure import (
     ChoiceStep,
     EndStep,
     Input,
+    LoadedProcedure,
     NotifyStep,
     TaskStep,
     WaitStep,
@@ -214,7 +214,7 @@ def _settle(
             mails.append(draft_mail(loaded, step, case))
         target = machine.fire(case.state, trigger, case.data)
         if target is None:
-            raise _blocked(step)
+            raise _blocked(step, case.data)
         path.append(step.id)
         case = case.evolve(state=target)
     raise ActionRefused("the procedure's automatic steps loop without stopping", state=case.state)
@@ -230,11 +230,19 @@ def _automatic_trigger(step: AnyStep) -> str | None:
     return None
 
 
-def _blocked(step: AnyStep) -> ActionRefused:
+def _blocked(step: AnyStep, data: Mapping[str, JsonValue]) -> ActionRefused:
     if isinstance(step, CheckStep):
-        return ActionRefused(
-            step.message, f"the routine says: {step.cite}", state=step.id, rule=step.id, cite=step.cite, recorded=True
+        refused = ActionRefused(
+            render(step.message, data),
+            f"the routine says: {step.cite}",
+            state=step.id,
+            rule=step.id,
+            cite=step.cite,
+            recorded=True,
         )
+        if step.message_en:
+            refused.translations["en"] = render(step.message_en, data)
+        return refused
     return ActionRefused(
         f"no route of the choice '{step.id}' fits this case",
         "the procedure needs an `otherwise`",

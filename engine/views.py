@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from engine.case import Case, DisplayStatus
-from engine.loader import LoadedProcedure
 from engine.machine import NOT_YET
-from engine.procedure import AnyStep, ChoiceStep, EndStep, Input, TaskStep, WaitStep
+from engine.procedure import AnyStep, ChoiceStep, EndStep, Input, LoadedProcedure, TaskStep, WaitStep
 from engine.step import public_actions
 from engine.template import render
 
@@ -149,7 +148,7 @@ def case_view(loaded: LoadedProcedure, case: Case, now: datetime, manual: Contai
         step_title=render(pick(step.title, step.title_en, lang), values),
         system=system,
         instructions=render(instructions, values) if instructions else None,
-        source=step.source.model_dump(exclude_none=True) if step.source else None,
+        source=step.source.as_dict() if step.source else None,
         actions=[] if case.status == "done" else action_views(step, manual, lang),
         waiting=waiting,
         data=dict(case.data),
@@ -182,8 +181,8 @@ def procedure_json(loaded: LoadedProcedure) -> dict[str, Any]:
         "version": loaded.hash,
         "revision": procedure.revision,
         "path": loaded.path,
-        "routine": procedure.routine.model_dump(exclude_none=True) if procedure.routine else None,
-        "access": procedure.access.model_dump(),
+        "routine": procedure.routine.as_dict() if procedure.routine else None,
+        "access": {"roles": procedure.access.roles, "tasks": procedure.access.tasks},
         "inputs": [
             {
                 "name": i.name,
@@ -202,7 +201,7 @@ def procedure_json(loaded: LoadedProcedure) -> dict[str, Any]:
                 "system": getattr(s, "system", None),
                 "title": s.title,
                 "next": [t for t, _ in successors(s)],
-                "source": s.source.model_dump(exclude_none=True) if s.source else None,
+                "source": s.source.as_dict() if s.source else None,
             }
             for s in procedure.steps
         ],

@@ -49,7 +49,7 @@ def _choose(view: CaseView, ask: Callable[[str], str], en: bool) -> Any:
     for i, action in enumerate(view.actions, 1):
         print(f"  [{i}] {action.label}")
     while True:
-        answer = ask(("Choose (number, q to quit): " if en else "Välj (nummer, q för att avsluta): ")).strip().lower()
+        answer = ask("Choose (number, q to quit): " if en else "Välj (nummer, q för att avsluta): ").strip().lower()
         if answer in ("q", "quit", "avsluta"):
             return None
         if answer.isdigit() and 1 <= int(answer) <= len(view.actions):

@@ -39,7 +39,9 @@ class World:
         self.clock.advance(timedelta(minutes=minutes))
 
 
-def make_world(tmp_path: Path, *, adapters: str = "sandbox", procedures: Path = PROCEDURES, ids: list[str] | None = None) -> World:
+def make_world(
+    tmp_path: Path, *, adapters: str = "sandbox", procedures: Path = PROCEDURES, ids: list[str] | None = None
+) -> World:
     db_path = tmp_path / "rutin.db"
     engine = open_engine(f"sqlite:///{db_path}")
     ensure_schema(engine)

@@ -76,7 +76,9 @@ class SqlCaseStore:
 
     # -- procedures ---------------------------------------------------------------------------------
 
-    def save_procedure_text(self, procedure_hash: str, procedure_id: str, text: str, at: datetime) -> None:
+    def save_procedure_version(
+        self, procedure_hash: str, procedure_id: str, text: str, data: str, at: datetime
+    ) -> None:
         def work() -> None:
             with self._write() as conn:
                 found = conn.execute(
@@ -85,20 +87,22 @@ class SqlCaseStore:
                 if found is None:
                     conn.execute(
                         insert(procedure_versions).values(
-                            hash=procedure_hash, procedure_id=procedure_id, text=text, stored_at=iso(at)
+                            hash=procedure_hash, procedure_id=procedure_id, text=text, data=data, stored_at=iso(at)
                         )
                     )
 
         self._retrying(work)
 
-    def procedure_text(self, procedure_hash: str) -> str:
+    def procedure_version(self, procedure_hash: str) -> tuple[str, str]:
         with self.engine.connect() as conn:
-            text = conn.execute(
-                select(procedure_versions.c.text).where(procedure_versions.c.hash == procedure_hash)
-            ).scalar()
-        if text is None:
+            row = conn.execute(
+                select(procedure_versions.c.text, procedure_versions.c.data).where(
+                    procedure_versions.c.hash == procedure_hash
+                )
+            ).first()
+        if row is None:
             raise NotFound(f"procedure version {procedure_hash[:12]} is not stored")
-        return str(text)
+        return str(row.text), str(row.data)
 
     def procedure_versions(self, procedure_id: str) -> list[tuple[str, datetime]]:
         with self.engine.connect() as conn:

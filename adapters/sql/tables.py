@@ -17,6 +17,7 @@ procedure_versions = Table(
     Column("hash", String(64), primary_key=True),
     Column("procedure_id", String(64), nullable=False),
     Column("text", Text, nullable=False),
+    Column("data", Text, nullable=False),
     Column("stored_at", String(40), nullable=False),
 )
 

@@ -58,7 +58,7 @@ def test_an_action_not_possible_now_names_what_is(world: World) -> None:
 def test_doing_a_step_someone_already_did_says_the_case_moved_on(world: World) -> None:
     case = world.service.start(PROC, ROUTES["ej_last"], "anna")
     world.service.do(case.id, "ed_sok_elev", {}, "anna")
-    with pytest.raises(ActionRefused, match="the case has moved on: 'ed_sok_elev' .* already done by anna"):
+    with pytest.raises(ActionRefused, match=r"the case has moved on: 'ed_sok_elev' .* already done by anna"):
         world.service.do(case.id, "ed_sok_elev", {}, "bo")
     assert len(world.store.events(case.id)) == 2
 

@@ -27,7 +27,7 @@ def _attempt_all(db_dir: str, case_ids: list[str], barrier: Any, results: Any, w
     from engine.errors import ActionRefused, StaleCase
     from engine.service import Rutin
     from engine.systems import Systems
-    from tests.conftest import PROCEDURES, FixedClock, T0
+    from tests.conftest import PROCEDURES, T0, FixedClock
 
     engine = open_engine(f"sqlite:///{db_dir}/rutin.db")
     service = Rutin(SqlCaseStore(engine), ProcedureFolder(PROCEDURES), Systems(SandboxAdapter(engine)), FixedClock(T0))

@@ -15,8 +15,11 @@ ROUTES = {
     "fel_betygsgrupp": {**BASE, "orsak": "fel_betygsgrupp", "ny_betygsgrupp": "MA1B-HT24"},
     "fel_kurs": {**BASE, "orsak": "fel_kurs", "ny_betygsgrupp": "MA2A-HT24", "ny_kurskod": "MATMAT02a"},
 }
-FIELDS = {"ed_beslutad_av": {"beslutande_larare": "Karin Lind"}, "ed_registrera": {"betyg": "c"},
-          "ber_avbrott": {"status": "ej_borjat"}}
+FIELDS = {
+    "ed_beslutad_av": {"beslutande_larare": "Karin Lind"},
+    "ed_registrera": {"betyg": "c"},
+    "ber_avbrott": {"status": "ej_borjat"},
+}
 
 
 def walk(world: World, case_id: str, *, same_year: bool = True, actor: str = "anna") -> list[str]:
@@ -48,11 +51,22 @@ def test_every_reason_runs_to_the_end_and_tells_vuxenutbildningscentrum(world: W
     mails = [i for i in world.store.outbox_items(case.id) if i.kind == "mail"]
     assert len(mails) == 1
     assert mails[0].payload["to"] == "support.systemadmin.amf@edu.stockholm.se"
-    expected = {"ej_last": "helt borttaget", "fel_betygsgrupp": "från grupp till grupp", "fel_kurs": "från kurs till kurs"}
+    expected = {
+        "ej_last": "helt borttaget",
+        "fel_betygsgrupp": "från grupp till grupp",
+        "fel_kurs": "från kurs till kurs",
+    }
     assert expected[reason] in str(mails[0].payload["subject"])
     assert STUDENT not in str(mails[0].payload["body"]), "the full personnummer must not be mailed"
     assert "19121212-****" in str(mails[0].payload["body"])
-    assert visited[:6] == ["ed_sok_elev", "ed_las_upp", "ed_beslutad_av", "ed_spara", "ed_bekrafta", "ber_vanta_borttaget"]
+    assert visited[:6] == [
+        "ed_sok_elev",
+        "ed_las_upp",
+        "ed_beslutad_av",
+        "ed_spara",
+        "ed_bekrafta",
+        "ber_vanta_borttaget",
+    ]
     if reason == "ej_last":
         assert "ber_avbrott" in visited and "ed_katalog_felaktig" in visited
         assert "ed_vanta_ny" not in visited

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), primary_key=True),
         sa.Column("procedure_id", sa.String(64), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
         sa.Column("stored_at", sa.String(40), nullable=False),
     )
     op.create_table(
