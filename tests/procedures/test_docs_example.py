@@ -30,3 +30,13 @@ def test_the_documented_example_shows_every_step_kind_and_the_schema_modeline() 
 
     assert {step.kind for step in loaded.procedure.steps} == set(STEP_KINDS)
     assert text.startswith("# yaml-language-server: $schema=./schema.json\n")
+
+
+def test_the_readme_excerpt_is_a_procedure_that_loads() -> None:
+    readme = DOC.parents[1] / "README.md"
+    found = re.search(r"^```yaml\n(.*?)^```", readme.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE)
+    assert found is not None
+
+    loaded = load_procedure_text(found.group(1), "README.md")
+
+    assert [s.kind for s in loaded.procedure.steps] == ["task", "wait", "end"]
