@@ -560,7 +560,11 @@ def audit_verify(s: Settings, case_id: str | None, as_json: bool) -> None:
         for problem in report.problems:
             click.echo(f"TAMPERED {problem}", err=True)
         summary = "all intact" if report.ok else f"{len(report.problems)} broken"
-        click.echo(f"{report.streams} histories, {report.events} events checked: {summary}", err=not report.ok)
+        click.echo(
+            f"{report.streams} histories, {report.events} events, {report.procedures} procedure versions "
+            f"checked: {summary}",
+            err=not report.ok,
+        )
     if not report.ok:
         raise SystemExit(1)
 

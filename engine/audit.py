@@ -142,6 +142,7 @@ def _reapply(
 class VerifyReport:
     streams: int = 0
     events: int = 0
+    procedures: int = 0
     problems: list[ChainProblem] = field(default_factory=list)
 
     @property
@@ -153,6 +154,7 @@ class VerifyReport:
             "ok": self.ok,
             "streams": self.streams,
             "events": self.events,
+            "procedures": self.procedures,
             "problems": [{"stream": p.stream, "seq": p.seq, "problem": p.problem} for p in self.problems],
         }
 
@@ -161,6 +163,25 @@ def verify_stream(report: VerifyReport, stream: str, events: list[Event], versio
     report.streams += 1
     report.events += len(events)
     report.problems.extend(verify_chain(stream, events, version, head))
+
+
+def verify_procedure_version(report: VerifyReport, procedure_hash: str, text: str, data: str) -> None:
+    """A stored version's text must still hash to its name, and its stored data must be what the text gives."""
+    from engine.errors import ProcedureInvalid
+    from engine.loader import load_procedure_text, text_hash
+
+    report.procedures += 1
+    where = f"procedure version {procedure_hash[:12]}"
+    if text_hash(text) != procedure_hash:
+        report.problems.append(ChainProblem(where, None, "its text was changed after it was stored (hash mismatch)"))
+        return
+    try:
+        loaded = load_procedure_text(text, where)
+    except ProcedureInvalid:
+        report.problems.append(ChainProblem(where, None, "its stored text no longer validates"))
+        return
+    if json.loads(data) != loaded.data:
+        report.problems.append(ChainProblem(where, None, "its stored data differs from its text"))
 
 
 def export_history(case: Case, events: list[Event], fmt: str) -> str:

@@ -361,7 +361,7 @@ class Rutin:
         return replay_case(case, events, loaded, CompiledMachine(loaded.procedure))
 
     def verify(self, actor: str, case_id: str | None = None) -> VerifyReport:
-        from engine.audit import VerifyReport, verify_stream
+        from engine.audit import VerifyReport, verify_procedure_version, verify_stream
 
         self.user(actor)
         report = VerifyReport()
@@ -372,6 +372,10 @@ class Rutin:
                 raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
         for stream, version, head in streams:
             verify_stream(report, stream, self.store.events(stream), version, head)
+        hashes = None if case_id is None else [self.store.load_case(case_id).procedure_hash]
+        for procedure_hash in hashes or self.store.procedure_hashes():
+            text, data = self.store.procedure_version(procedure_hash)
+            verify_procedure_version(report, procedure_hash, text, data)
         return report
 
     def export(self, case_id: str, fmt: str, actor: str) -> str:

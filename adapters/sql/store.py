@@ -93,6 +93,10 @@ class SqlCaseStore:
 
         self._retrying(work)
 
+    def procedure_hashes(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(procedure_versions.c.hash).order_by(procedure_versions.c.hash)).scalars())
+
     def procedure_version(self, procedure_hash: str) -> tuple[str, str]:
         with self.engine.connect() as conn:
             row = conn.execute(

@@ -101,3 +101,15 @@ def test_export_carries_every_event_with_its_hash(world: World, finished: str) -
     assert exported["events"][-1]["hash"] == exported["case"]["head_hash"]
     csv_text = world.service.export(finished, "csv", "anna")
     assert csv_text.count("\n") == len(exported["events"]) + 1
+
+
+def test_changing_a_stored_procedure_text_is_caught(world: World, finished: str) -> None:
+    sql(world, "UPDATE procedure_versions SET text = replace(text, 'Spara', 'Spar')")
+    report = world.service.verify("anna")
+    assert [p.problem for p in report.problems] == ["its text was changed after it was stored (hash mismatch)"]
+
+
+def test_changing_a_stored_procedures_data_is_caught(world: World, finished: str) -> None:
+    sql(world, "UPDATE procedure_versions SET data = replace(data, 'ed_spara', 'ed_bekrafta')")
+    report = world.service.verify("anna", finished)
+    assert [p.problem for p in report.problems] == ["its stored data differs from its text"]
