@@ -18,6 +18,7 @@ from engine.errors import RutinError
 from engine.history import ChainProblem, Event, verify_chain
 from engine.machine import NOT_YET, SATISFIED, CompiledMachine
 from engine.procedure import LoadedProcedure
+from engine.rules.base import RuleSwitches
 from engine.step import Move, Outcome, advance, mark_overdue, start_case
 from engine.systems import EverySystem
 
@@ -62,10 +63,12 @@ def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machin
         report.problems.append("the history does not begin with the case being started")
         return report
     manual = EverySystem()
+    # the rules that were switched off when the case ran, as its events recorded them
+    switches = RuleSwitches(frozenset(r for e in events for r in e.data.get("rules_off", ())))
     current: Case | None = None
     for event in events:
         try:
-            outcome = _reapply(event, current, loaded, machine, manual, case.id)
+            outcome = _reapply(event, current, loaded, machine, manual, case.id, switches)
         except RutinError as exc:
             report.problems.append(f"event {event.seq} ({event.kind}) cannot be replayed: {exc.message}")
             break
@@ -111,11 +114,11 @@ def _reapply(
     machine: CompiledMachine,
     manual: EverySystem,
     case_id: str,
+    switches: RuleSwitches,
 ) -> Outcome:
     if event.kind == "case_started":
         inputs = event.data.get("inputs", {})
-        outcome = start_case(loaded, machine, case_id, inputs, event.actor, event.at, manual)
-        return outcome
+        return start_case(loaded, machine, case_id, inputs, event.actor, event.at, manual, switches=switches)
     if current is None:
         raise RutinError("an event comes before the case was started")
     if event.kind == "refused":
@@ -135,7 +138,8 @@ def _reapply(
     fields = event.data.get("fields", {}) if event.kind == "step_done" else {}
     action = {"wait_satisfied": SATISFIED, "wait_not_yet": NOT_YET}.get(event.kind, event.action or "")
     move = Move(action, event.actor, event.at, fields, source=event.data.get("source"))
-    return advance(loaded, machine, current, move, manual, internal=event.kind == "wait_satisfied")
+    internal = event.kind == "wait_satisfied"
+    return advance(loaded, machine, current, move, manual, internal=internal, switches=switches)
 
 
 @dataclass

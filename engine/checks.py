@@ -198,7 +198,7 @@ def _conditions(procedure: Procedure) -> Iterator[tuple[str, Loc]]:
         if isinstance(step, ChoiceStep):
             for ri, route in enumerate(step.routes):
                 yield route.when, ("steps", si, "routes", ri, "when")
-        elif isinstance(step, CheckStep):
+        elif isinstance(step, CheckStep) and step.condition is not None:
             yield step.condition, ("steps", si, "condition")
         elif isinstance(step, TaskStep):
             for fi, f in enumerate(step.fields):
@@ -291,7 +291,7 @@ def _templates(procedure: Procedure) -> Iterator[tuple[str, Loc]]:
             for key in ("question", "question_en"):
                 if getattr(step, key):
                     yield getattr(step, key), (*base, key)
-        if isinstance(step, CheckStep):
+        if isinstance(step, CheckStep) and step.message:
             yield step.message, (*base, "message")
             if step.message_en:
                 yield step.message_en, (*base, "message_en")
@@ -340,6 +340,8 @@ def _check_queries_and_actions(c: _Checker, values: dict[str, Input]) -> None:
         else:
             _check_args(c, fact.args, spec.params, (*loc, "args"), values)
     for si, step in enumerate(c.procedure.steps):
+        if isinstance(step, CheckStep) and step.rule is not None:
+            _check_rule(c, step, si, values)
         if isinstance(step, WaitStep):
             spec = QUERIES.get(step.until.query)
             if spec is None:
@@ -364,8 +366,43 @@ def _check_queries_and_actions(c: _Checker, values: dict[str, Input]) -> None:
                 _check_args(c, step.performs.args, action.params, ("steps", si, "performs", "args"), values)
 
 
-def _check_args(c: _Checker, args: dict[str, str], params: tuple[str, ...], loc: Loc, values: dict[str, Input]) -> None:
-    for param in params:
+def _check_rule(c: _Checker, step: CheckStep, si: int, values: dict[str, Input]) -> None:
+    from engine.rules import catalogue
+
+    rules = catalogue()
+    found = rules.get(step.rule or "")
+    if found is None:
+        c.error(
+            "unknown-rule",
+            f"unknown rule '{step.rule}'",
+            ("steps", si, "rule"),
+            hint_for(step.rule or "", rules) + " (see `rutin rules list`)",
+        )
+        return
+    required = tuple(p.name for p in found.params if p.required)
+    allowed = tuple(p.name for p in found.params)
+    args = step.args or {}
+    for param in required:
+        if param not in args:
+            c.error(
+                "missing-argument",
+                f"the rule '{found.id}' needs the argument '{param}'",
+                ("steps", si, "args"),
+                f"needed: {', '.join(required)}",
+            )
+    _check_args(c, {k: v for k, v in args.items()}, allowed, ("steps", si, "args"), values, require=False)
+
+
+def _check_args(
+    c: _Checker,
+    args: dict[str, str],
+    params: tuple[str, ...],
+    loc: Loc,
+    values: dict[str, Input],
+    *,
+    require: bool = True,
+) -> None:
+    for param in params if require else ():
         if param not in args:
             c.error("missing-argument", f"the argument '{param}' is missing", loc, f"needed: {', '.join(params)}")
     for param, name in args.items():

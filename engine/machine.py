@@ -16,6 +16,7 @@ from transitions import Machine
 
 from engine.expression import Expression, parse_expression
 from engine.procedure import CheckStep, ChoiceStep, NotifyStep, Procedure, TaskStep, WaitStep
+from engine.rules.base import RuleSwitches
 
 ROUTE = "_route"  # a choice decided by the case's data
 CHECK = "_check"  # a rule that must hold
@@ -23,14 +24,28 @@ PASS = "_pass"  # a notification was written
 SATISFIED = "_satisfied"  # another system answered that the wait is over
 NOT_YET = "inte_annu"  # the person says the wait is not over yet
 AUTOMATIC = frozenset({ROUTE, CHECK, PASS})
+NO_SWITCHES = RuleSwitches()
 
 
 class _Model:
-    __slots__ = ("data", "state")
+    __slots__ = ("data", "state", "switches")
 
-    def __init__(self, state: str, data: Mapping[str, Any]) -> None:
+    def __init__(self, state: str, data: Mapping[str, Any], switches: RuleSwitches) -> None:
         self.state = state
         self.data = data
+        self.switches = switches
+
+
+def _rule_holds(step: CheckStep) -> Any:
+    from engine.rules import judge
+
+    assert step.rule is not None and step.args is not None
+    rule_id, args = step.rule, step.args
+
+    def condition(event: Any) -> bool:
+        return judge(rule_id, args, event.model.data, event.model.switches)[0].ok
+
+    return condition
 
 
 def _holds(expr: Expression) -> Any:
@@ -73,19 +88,22 @@ class CompiledMachine:
             add(step.id, step.id, step.next)  # the person confirms (manual adapter)
             add(NOT_YET, step.id, None)  # internal: stays at the wait
         elif isinstance(step, CheckStep):
-            add(CHECK, step.id, step.next, conditions=[_holds(parse_expression(step.condition))])
+            holds = _rule_holds(step) if step.rule else _holds(parse_expression(step.condition or ""))
+            add(CHECK, step.id, step.next, conditions=[holds])
         elif isinstance(step, NotifyStep):
             add(PASS, step.id, step.next)
 
     def triggers(self, state: str) -> list[str]:
         return [t for t in self._machine.get_triggers(state) if t in self._machine.events]
 
-    def fire(self, state: str, trigger: str, data: Mapping[str, Any]) -> str | None:
+    def fire(
+        self, state: str, trigger: str, data: Mapping[str, Any], switches: RuleSwitches = NO_SWITCHES
+    ) -> str | None:
         """The state after `trigger` from `state`, or None when it is not possible or no condition holds."""
         event = self._machine.events.get(trigger)
         if event is None or state not in event.transitions:
             return None
-        model = _Model(state, data)
+        model = _Model(state, data, switches)
         if not event.trigger(model):
             return None
         return model.state

@@ -230,19 +230,35 @@ class WaitStep:
 
 @dataclass(frozen=True)
 class CheckStep:
-    """A rule that must hold, or the action that led here is refused with `message`."""
+    """A rule that must hold, or the action that led here is refused with the rule's message.
+
+    Either a named rule from the library (`rule` with `args`, which brings its own message and citation) or
+    a `condition` of this procedure's own, with a `message` and the `cite`d sentence.
+    """
 
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
     kind: Literal["check"]
     id: Annotated[str, Field(pattern=IDENTIFIER)]
     title: str
-    condition: str
-    message: str
-    cite: Annotated[str, Field(description="the routine's sentence the rule comes from")]
     next: Annotated[str, Field(pattern=IDENTIFIER)]
+    rule: Annotated[str | None, Field(description="a rule of the library, see `rutin rules list`")] = None
+    args: Annotated[dict[str, str] | None, Field(description="rule parameter -> input or field name, or '=text'")] = (
+        None
+    )
+    condition: Annotated[str | None, Field(description="a condition of this procedure's own")] = None
+    message: str | None = None
+    message_en: str | None = None
+    cite: Annotated[str | None, Field(description="the routine's sentence the condition comes from")] = None
     title_en: str | None = None
     source: SourceRef | None = None
-    message_en: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.rule is None) == (self.condition is None):
+            raise ValueError("a check has either a `rule` (with `args`) or a `condition`, not both and not neither")
+        if self.condition is not None and not (self.message and self.cite):
+            raise ValueError("a check with a `condition` needs the `message` shown and the `cite`d sentence")
+        if self.rule is not None and self.args is None:
+            raise ValueError("a check with a `rule` needs `args` naming the values the rule checks")
 
 
 @dataclass(frozen=True)

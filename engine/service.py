@@ -19,9 +19,10 @@ from engine.case import Case, DisplayStatus
 from engine.duration import parse_duration
 from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError, StaleCase
 from engine.history import Event
-from engine.machine import SATISFIED, CompiledMachine, MachineCache
+from engine.machine import NO_SWITCHES, SATISFIED, CompiledMachine, MachineCache
 from engine.ports import CaseFilter, CaseStore, Clock, OutboxItem, ProcedureSource
 from engine.procedure import LoadedProcedure, WaitStep, procedure_from_data
+from engine.rules.base import RuleSwitches
 from engine.step import (
     MailDraft,
     Move,
@@ -85,6 +86,7 @@ class Rutin:
         *,
         lang: Lang = "sv",
         new_id: NewId = random_case_id,
+        switches: RuleSwitches = NO_SWITCHES,
     ) -> None:
         self.store = store
         self.source = source
@@ -92,6 +94,7 @@ class Rutin:
         self.clock = clock
         self.lang = lang
         self._new_id = new_id
+        self.switches = switches
         self._machines = MachineCache()
         self._pinned: dict[str, LoadedProcedure] = {}
 
@@ -161,7 +164,9 @@ class Rutin:
             raise ActionRefused(reason, "ask an administrator for the role", recorded=True)
         machine = self._machines.get(loaded.hash, loaded.procedure)
         try:
-            outcome = start_case(loaded, machine, self._new_id(), inputs, user.name, now, self.systems.manual)
+            outcome = start_case(
+                loaded, machine, self._new_id(), inputs, user.name, now, self.systems.manual, switches=self.switches
+            )
         except ActionRefused as refused:
             self._translate(refused)
             self.store.append_system_event(
@@ -201,7 +206,8 @@ class Rutin:
                 )
         machine = self._machines.get(loaded.hash, loaded.procedure)
         try:
-            outcome = advance(loaded, machine, case, Move(action, user.name, now, fields), self.systems.manual)
+            move = Move(action, user.name, now, fields)
+            outcome = advance(loaded, machine, case, move, self.systems.manual, switches=self.switches)
         except ActionRefused as refused:
             self._translate(refused)
             if refused.recorded:
@@ -338,7 +344,7 @@ class Rutin:
         elif answer == step.until.equals:
             machine = self._machines.get(loaded.hash, loaded.procedure)
             move = Move(SATISFIED, WORKER, now, source=f"{adapter.name}:{step.system}")
-            outcome = advance(loaded, machine, case, move, self.systems.manual, internal=True)
+            outcome = advance(loaded, machine, case, move, self.systems.manual, internal=True, switches=self.switches)
             self.store.commit(case, outcome.case, outcome.events, self._outbox(outcome))
             self.dispatch(case.id)
             report.advanced.append(case.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.case import Case, Wait
@@ -18,7 +18,7 @@ from engine.duration import parse_duration
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.expression import parse_expression
 from engine.history import GENESIS, Event, seal
-from engine.machine import AUTOMATIC, CHECK, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
+from engine.machine import AUTOMATIC, CHECK, NO_SWITCHES, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
 from engine.procedure import (
     AnyStep,
     CheckStep,
@@ -30,6 +30,7 @@ from engine.procedure import (
     TaskStep,
     WaitStep,
 )
+from engine.rules.base import RuleSwitches
 from engine.template import render
 from engine.values import JsonValue, parse_value
 
@@ -70,7 +71,12 @@ class Move:
 
 
 def parse_inputs(
-    specs: list[Input], raw: Mapping[str, object], known: Mapping[str, JsonValue] | None = None, *, what: str = "input"
+    specs: list[Input],
+    raw: Mapping[str, object],
+    known: Mapping[str, JsonValue] | None = None,
+    *,
+    what: str = "input",
+    today: date | None = None,
 ) -> dict[str, JsonValue]:
     """Parse every given value and require what is required; all problems at once, nothing partial."""
     problems: list[InvalidValue] = []
@@ -87,7 +93,11 @@ def parse_inputs(
             continue
         try:
             parsed[spec.name] = parse_value(
-                spec.name, spec.type, value, choices=[c.value for c in spec.choices] if spec.choices else None
+                spec.name,
+                spec.type,
+                value,
+                choices=[c.value for c in spec.choices] if spec.choices else None,
+                today=today,
             )
         except InvalidValue as exc:
             problems.append(exc)
@@ -114,11 +124,13 @@ def start_case(
     actor: str,
     now: datetime,
     manual_systems: Container[str],
+    *,
+    switches: RuleSwitches = NO_SWITCHES,
 ) -> Outcome:
-    data = parse_inputs(loaded.procedure.inputs, inputs)
+    data = parse_inputs(loaded.procedure.inputs, inputs, today=now.date())
     first = loaded.procedure.first_step
     case = Case(case_id, loaded.id, loaded.hash, first, "open", data, 0, GENESIS, now, now, actor)
-    case, path, mails = _settle(loaded, machine, case, now, manual_systems)
+    case, path, mails = _settle(loaded, machine, case, now, manual_systems, switches)
     event = seal(
         case_id,
         1,
@@ -128,7 +140,7 @@ def start_case(
         prev_hash=GENESIS,
         step=None,
         action=None,
-        data={"inputs": data, "path": path},
+        data=_with_rules_off({"inputs": data, "path": path}, loaded, path, switches),
         state=case.state,
         procedure_hash=loaded.hash,
     )
@@ -143,6 +155,7 @@ def advance(
     manual_systems: Container[str],
     *,
     internal: bool = False,
+    switches: RuleSwitches = NO_SWITCHES,
 ) -> Outcome:
     """Apply one move to the case: the action at its current step, then every automatic step after it."""
     procedure = loaded.procedure
@@ -152,20 +165,20 @@ def advance(
     trigger = _trigger_for(step, move.action, manual_systems, internal=internal)
     entered: dict[str, JsonValue] = {}
     if isinstance(step, TaskStep) and step.fields:
-        entered = parse_inputs(step.fields, move.fields, case.data, what="field")
+        entered = parse_inputs(step.fields, move.fields, case.data, what="field", today=move.at.date())
     elif move.fields:
         raise InvalidInputs([InvalidValue(n, f"the step '{step.id}' records no field '{n}'") for n in move.fields])
     data = {**case.data, **entered}
     if trigger == NOT_YET:
         return _not_yet(loaded, case, step, move)
-    target = machine.fire(case.state, trigger, data)
+    target = machine.fire(case.state, trigger, data, switches)
     if target is None:
         raise ActionRefused(f"'{move.action}' is not possible at step '{step.id}'", state=case.state)
     moved = case.evolve(state=target, data=data, updated_at=move.at, wait=None, status="open")
-    moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems)
+    moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems, switches)
     performs = _performs(step, data)
     kind = "wait_satisfied" if trigger == SATISFIED else "wait_confirmed" if isinstance(step, WaitStep) else "step_done"
-    event_data: dict[str, Any] = {"fields": entered, "path": path}
+    event_data: dict[str, Any] = _with_rules_off({"fields": entered, "path": path}, loaded, path, switches)
     if move.source:
         event_data["source"] = move.source
     event = _next_event(case, move, kind, step.id, trigger, event_data, moved.state)
@@ -199,7 +212,12 @@ def public_actions(step: AnyStep, manual_systems: Container[str]) -> list[str]:
 
 
 def _settle(
-    loaded: LoadedProcedure, machine: CompiledMachine, case: Case, now: datetime, manual_systems: Container[str]
+    loaded: LoadedProcedure,
+    machine: CompiledMachine,
+    case: Case,
+    now: datetime,
+    manual_systems: Container[str],
+    switches: RuleSwitches,
 ) -> tuple[Case, list[str], list[MailDraft]]:
     """Run the automatic steps (routes, checks, notifications) until a person or another system is needed."""
     procedure = loaded.procedure
@@ -212,9 +230,9 @@ def _settle(
             return _arrive(case, step, now, manual_systems), path, mails
         if isinstance(step, NotifyStep):
             mails.append(draft_mail(loaded, step, case))
-        target = machine.fire(case.state, trigger, case.data)
+        target = machine.fire(case.state, trigger, case.data, switches)
         if target is None:
-            raise _blocked(step, case.data)
+            raise _blocked(step, case.data, switches)
         path.append(step.id)
         case = case.evolve(state=target)
     raise ActionRefused("the procedure's automatic steps loop without stopping", state=case.state)
@@ -230,10 +248,38 @@ def _automatic_trigger(step: AnyStep) -> str | None:
     return None
 
 
-def _blocked(step: AnyStep, data: Mapping[str, JsonValue]) -> ActionRefused:
+def _with_rules_off(
+    data: dict[str, Any], loaded: LoadedProcedure, path: list[str], switches: RuleSwitches
+) -> dict[str, Any]:
+    """Note in the event which rule checks passed only because the rule was switched off (replay needs it)."""
+    if not switches.off:
+        return data
+    from engine.rules import get_rule
+
+    off = []
+    for step_id in path:
+        step = loaded.procedure.step(step_id)
+        if isinstance(step, CheckStep) and step.rule:
+            found = get_rule(step.rule)
+            if found is not None and not switches.is_on(found):
+                off.append(step.rule)
+    return {**data, "rules_off": off} if off else data
+
+
+def _blocked(step: AnyStep, data: Mapping[str, JsonValue], switches: RuleSwitches) -> ActionRefused:
+    if isinstance(step, CheckStep) and step.rule and step.args is not None:
+        from engine.rules import get_rule, judge
+
+        verdict, _ran = judge(step.rule, step.args, dict(data), switches)
+        found = get_rule(step.rule)
+        cite = found.cite if found else ""
+        hint = verdict.fix or f"the routine says: {cite}"
+        refused = ActionRefused(verdict.message, hint, state=step.id, rule=step.rule, cite=cite, recorded=True)
+        refused.translations["en"] = verdict.message_en
+        return refused
     if isinstance(step, CheckStep):
         refused = ActionRefused(
-            render(step.message, data),
+            render(step.message or "", data),
             f"the routine says: {step.cite}",
             state=step.id,
             rule=step.id,

@@ -86,6 +86,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.connect().execution_options(rutin_write=True) as conn:
+        if conn.dialect.name == "postgresql":  # several workers starting at once: one migrates, the rest wait
+            conn.execute(text("SELECT pg_advisory_xact_lock(7275746)"))
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
         conn.commit()

@@ -435,8 +435,11 @@ class SqlCaseStore:
         self._retrying(work)
 
     def _append_system(self, conn: Connection, actor: str, at: datetime, kind: str, data: dict[str, Any]) -> None:
-        head = conn.execute(select(streams.c.version, streams.c.head_hash).where(streams.c.id == SYSTEM_STREAM)).first()
-        if head is None:
+        # FOR UPDATE serialises writers of the one system stream on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)
+        head = conn.execute(
+            select(streams.c.version, streams.c.head_hash).where(streams.c.id == SYSTEM_STREAM).with_for_update()
+        ).first()
+        if head is None:  # the migration creates the row; this only serves a database made without it
             conn.execute(insert(streams).values(id=SYSTEM_STREAM, version=0, head_hash=GENESIS))
             version, prev = 0, GENESIS
         else:

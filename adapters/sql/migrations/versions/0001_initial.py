@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("head_hash", sa.String(64), nullable=False),
     )
+    streams = sa.table("streams", sa.column("id"), sa.column("version"), sa.column("head_hash"))
+    op.bulk_insert(streams, [{"id": "system", "version": 0, "head_hash": "0" * 64}])  # the system stream's head
     op.create_table(
         "cases",
         sa.Column("id", sa.String(64), primary_key=True),
