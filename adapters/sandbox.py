@@ -25,13 +25,14 @@ from engine.ports import OutboxItem
 from engine.values import JsonValue
 
 REGISTRY = "BER"
-GRADING = "ED"
+GRADING = ("ED", "Ping Pong")  # Stockholm's grading stores: Elevdokumentation, and Lärportalen Ping Pong after it
 
 
 @dataclass(frozen=True)
 class SandboxDelays:
-    grade_to_registry: timedelta = timedelta(minutes=15)  # ED -> BER ("upp till 15 min")
-    group_to_grading: timedelta = timedelta(minutes=10)  # BER -> ED
+    grade_to_registry: timedelta = timedelta(minutes=15)  # ED/Ping Pong -> BER ("upp till 15 min")
+    group_to_grading: timedelta = timedelta(minutes=10)  # BER -> ED/Ping Pong
+    answer: timedelta = timedelta(hours=4)  # someone answers a mailed request, approves a list, a catalog arrives
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class _Fact:
     args: dict[str, JsonValue]
     value: bool
     delay: timedelta = timedelta(0)
+
+
+def _mirrored(fact: str, args: dict[str, JsonValue], value: bool, delay: timedelta) -> list[_Fact]:
+    """A change made in BER reaches the grading stores after a delay."""
+    return [_Fact(system, fact, args, value, delay) for system in GRADING]
 
 
 def subject(args: Mapping[str, JsonValue]) -> str:
@@ -104,6 +110,7 @@ class SandboxAdapter:
         if action == "fact":
             return [_Fact(system, str(payload["query"]), args, bool(payload.get("value", True)))]
         student = args.get("student")
+        group = {"group": args.get("group")}
         if action in ("remove_grade", "register_grade"):
             present = action == "register_grade"
             where = {"student": student, "group": args.get("group")}
@@ -118,10 +125,30 @@ class SandboxAdapter:
             return [
                 _Fact(system, "in_group", old, False),
                 _Fact(system, "in_group", new, True),
-                _Fact(GRADING, "in_group", old, False, later.group_to_grading),
-                _Fact(GRADING, "in_group", new, True, later.group_to_grading),
+                *_mirrored("in_group", old, False, later.group_to_grading),
+                *_mirrored("in_group", new, True, later.group_to_grading),
             ]
+        if action == "place_student":
+            where = {"student": student, "group": args.get("group")}
+            return [_Fact(system, "in_group", where, True), *_mirrored("in_group", where, True, later.group_to_grading)]
         if action == "register_status":
             where = {"student": student, "group": args.get("group")}
             return [_Fact(system, f"status:{args.get('status')}", where, True)]
+        if action in ("create_group", "link_grader"):
+            fact = "group_exists" if action == "create_group" else "has_grader"
+            return [_Fact(system, fact, group, True), *_mirrored(fact, group, True, later.group_to_grading)]
+        if action == "lock_group_grades":
+            return [_Fact(system, "group_grades_locked", group, True)]
+        simple = {
+            "send_list": ("list_approved", {"list": args.get("list")}, later.answer),
+            "approve_list": ("list_approved", {"list": args.get("list")}, timedelta(0)),
+            "register_list": ("list_registered", {"list": args.get("list")}, timedelta(0)),
+            "post_catalog": ("catalog_received", group, later.answer),
+            "approve_grades": ("grades_approved", group, timedelta(0)),
+            "export_grades": ("grades_exported", group, timedelta(0)),
+            "send_request": ("request_answered", {"subject": args.get("subject")}, later.answer),
+        }
+        if action in simple:
+            fact, where, delay = simple[action]
+            return [_Fact(system, fact, where, True, delay)]
         raise AdapterError(f"the sandbox cannot simulate the action '{action}'", retryable=False)

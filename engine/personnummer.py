@@ -119,6 +119,11 @@ def luhn_check_digit(nine: str) -> int:
     return (10 - total % 10) % 10
 
 
+def swedish_date(moment: datetime) -> date:
+    """The calendar date in Sweden at that moment: birth dates and deadlines are Swedish dates."""
+    return moment.astimezone(_SWEDEN).date()
+
+
 def _today_in_sweden() -> date:
     return datetime.now(_SWEDEN).date()
 

@@ -19,6 +19,7 @@ from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.expression import parse_expression
 from engine.history import GENESIS, Event, seal
 from engine.machine import AUTOMATIC, CHECK, NO_SWITCHES, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
+from engine.personnummer import swedish_date
 from engine.procedure import (
     AnyStep,
     CheckStep,
@@ -127,7 +128,7 @@ def start_case(
     *,
     switches: RuleSwitches = NO_SWITCHES,
 ) -> Outcome:
-    data = parse_inputs(loaded.procedure.inputs, inputs, today=now.date())
+    data = parse_inputs(loaded.procedure.inputs, inputs, today=swedish_date(now))
     first = loaded.procedure.first_step
     case = Case(case_id, loaded.id, loaded.hash, first, "open", data, 0, GENESIS, now, now, actor)
     case, path, mails = _settle(loaded, machine, case, now, manual_systems, switches)
@@ -165,7 +166,7 @@ def advance(
     trigger = _trigger_for(step, move.action, manual_systems, internal=internal)
     entered: dict[str, JsonValue] = {}
     if isinstance(step, TaskStep) and step.fields:
-        entered = parse_inputs(step.fields, move.fields, case.data, what="field", today=move.at.date())
+        entered = parse_inputs(step.fields, move.fields, case.data, what="field", today=swedish_date(move.at))
     elif move.fields:
         raise InvalidInputs([InvalidValue(n, f"the step '{step.id}' records no field '{n}'") for n in move.fields])
     data = {**case.data, **entered}

@@ -14,7 +14,9 @@ from engine.rules.base import Check, Param, Rule, RuleSwitches, Scope, Verdict
 __all__ = ["Param", "Rule", "RuleSwitches", "Verdict", "catalogue", "get_rule", "rule"]
 
 _RULES: dict[str, Rule] = {}
-_MODULES: tuple[str, ...] = ()  # the rule modules, filled in as they are written (e.g. "engine.rules.provning")
+_MODULES: tuple[str, ...] = tuple(
+    f"engine.rules.{name}" for name in ("identity", "courses", "provning", "grading", "scb", "csn", "alvis")
+)
 
 
 def rule(

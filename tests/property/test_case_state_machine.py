@@ -17,11 +17,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from adapters.sql.store import SqlCaseStore
 from engine.audit import VerifyReport, verify_stream
 from engine.errors import ActionRefused, InvalidInputs
-from tests.conftest import make_world
+from engine.service import Rutin
+from tests.conftest import World, make_world
 from tests.integration.test_grade_revocation import FIELDS, PROC, ROUTES
 
+# Who answers the waits: the simulated systems, a person for BER only, or a person everywhere.
+ADAPTERS = ("sandbox", "BER=manual", "manual")
 WITH_ROLE, WITHOUT_ROLE = "anna", "erik"
 JUNK_ACTIONS = ("klart", "inte_annu", "_satisfied", "_route", "ed_bekrafta", "ja", "hoppa_over")
 JUNK_FIELDS: tuple[dict[str, object], ...] = (
@@ -56,14 +60,25 @@ class CaseLife(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self._tmp = tempfile.TemporaryDirectory()
-        self.world = make_world(Path(self._tmp.name))
-        self.service = self.world.service
-        self.store = self.world.store
+        self.world: World | None = None
         self.cases: list[str] = []
         self.step_ids: set[str] = set()
         self.starts = 0
 
+    @property
+    def service(self) -> Rutin:
+        assert self.world is not None
+        return self.world.service
+
+    @property
+    def store(self) -> SqlCaseStore:
+        assert self.world is not None
+        return self.world.store
+
     def teardown(self) -> None:
+        if self.world is None:
+            self._tmp.cleanup()
+            return
         try:
             # The full audit also re-validates every stored procedure version (a YAML parse each), too slow to
             # run after every step; the invariant below checks the hash chains themselves after every step.
@@ -73,8 +88,9 @@ class CaseLife(RuleBasedStateMachine):
             self.store.engine.dispose()
             self._tmp.cleanup()
 
-    @initialize()
-    def one_case_to_begin_with(self) -> None:
+    @initialize(adapters=st.sampled_from(ADAPTERS))
+    def one_case_to_begin_with(self, adapters: str) -> None:
+        self.world = make_world(Path(self._tmp.name), adapters=adapters)
         case_id = self.service.start(PROC, ROUTES["ej_last"], WITH_ROLE).id
         self.cases.append(case_id)
         pinned = self.service.pinned(self.store.load_case(case_id).procedure_hash)
@@ -141,8 +157,9 @@ class CaseLife(RuleBasedStateMachine):
             action = data.draw(st.sampled_from([a.name for a in view.actions]), label="action")
             self.service.do(case_id, action, FIELDS.get(view.state, {}), WITH_ROLE)
 
-    @rule(minutes=st.integers(min_value=0, max_value=30))
+    @rule(minutes=st.sampled_from([0, 1, 2, 5, 9, 10, 15, 16, 30, 61]))
     def time_passes(self, minutes: int) -> None:
+        assert self.world is not None
         self.world.advance(minutes)
         report = self.service.sweep()
         assert report.errors == []

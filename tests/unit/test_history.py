@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,13 @@ def test_sealing_is_deterministic_and_covers_every_field() -> None:
         procedure_hash=event.procedure_hash,
     )
     assert again == event
-    for change in ({"actor": "bo"}, {"at": event.at + timedelta(seconds=1)}, {"data": {}}, {"prev_hash": "1" * 64}):
+    changes: list[dict[str, Any]] = [
+        {"actor": "bo"},
+        {"at": event.at + timedelta(seconds=1)},
+        {"data": {}},
+        {"prev_hash": "1" * 64},
+    ]
+    for change in changes:
         assert compute_hash(replace(event, **change).payload()) != event.hash, change
 
 

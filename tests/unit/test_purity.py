@@ -33,8 +33,8 @@ STEP_MODULES = (
 CLOCK_READ = re.compile(r"\b(datetime\.now|datetime\.utcnow|datetime\.today|date\.today|time\.time)\(")
 ALLOWED_CLOCK_READS = {
     ("engine/personnummer.py", "return datetime.now(_SWEDEN).date()"): (
-        "the default of parse_personal_number(today=None) for callers outside a case (e.g. validating a "
-        "personnummer typed at the CLI); the core must pass `today` (see test_step's xfail)"
+        "the default of parse_personal_number(today=None) for callers outside a case; engine/step.py passes "
+        "`today` from the case's clock (test_step checks it)"
     ),
 }
 

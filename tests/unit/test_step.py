@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -211,6 +212,17 @@ def test_a_personnummer_is_judged_against_the_moment_of_the_step_not_the_wall_cl
     assert [p.name for p in caught.value.problems] == ["personnummer"]
 
 
+def test_a_child_born_today_in_sweden_is_accepted_just_after_swedish_midnight(
+    loaded: LoadedProcedure, machine: CompiledMachine
+) -> None:
+    born = f"20240604-123{luhn_check_digit('240604123')}"
+    half_past_midnight_in_stockholm = datetime(2024, 6, 3, 22, 30, tzinfo=UTC)
+    outcome = start_case(
+        loaded, machine, "C1", _inputs(9, personnummer=born), "anna", half_past_midnight_in_stockholm, NONE
+    )
+    assert outcome.case.data["personnummer"] == born
+
+
 # -- tasks ------------------------------------------------------------------------------------------------
 
 
@@ -412,7 +424,8 @@ def test_the_events_of_a_run_form_an_intact_chain(loaded: LoadedProcedure, machi
     started = start_case(loaded, machine, "C1", _inputs(4), "anna", T0, BER_BY_PERSON)
     events = list(started.events)
     case = started.case
-    for action, fields in (("godkann", {"kommentar": "ok"}), (NOT_YET, {}), ("vanta", {})):
+    moves: list[tuple[str, dict[str, Any]]] = [("godkann", {"kommentar": "ok"}), (NOT_YET, {}), ("vanta", {})]
+    for action, fields in moves:
         outcome = _do(loaded, machine, case, action, manual=BER_BY_PERSON, **fields)
         events += outcome.events
         case = outcome.case

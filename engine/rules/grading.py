@@ -1,0 +1,3 @@
+"""Rules: grading (see /work/rutin-notes/rules-spec.md)."""
+
+from __future__ import annotations
