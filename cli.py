@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from engine.errors import RutinError
+    from engine.rules.base import RuleSwitches
     from engine.service import Rutin
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +38,13 @@ class Settings:
     procedures: Path
     adapters: str
     lang: str
+    rules_off: str | None = None
     _service: Rutin | None = field(default=None, repr=False)
+
+    def switches(self) -> RuleSwitches:
+        from engine.rules.base import RuleSwitches
+
+        return RuleSwitches.parse(self.rules_off)
 
     def service(self) -> Rutin:
         if self._service is None:
@@ -57,7 +64,8 @@ def build_service(settings: Settings) -> Rutin:
     clock = FixedClock(parse_moment(settings.now)) if settings.now else SystemClock()
     systems = build_systems(settings.adapters, engine)
     source = ProcedureFolder(settings.procedures)
-    return Rutin(SqlCaseStore(engine), source, systems, clock, lang="en" if settings.lang == "en" else "sv")
+    lang = "en" if settings.lang == "en" else "sv"
+    return Rutin(SqlCaseStore(engine), source, systems, clock, lang=lang, switches=settings.switches())
 
 
 def build_systems(spec: str, engine: Any) -> Any:
@@ -193,6 +201,12 @@ pass_settings = click.make_pass_decorator(Settings)
     help="Who answers for each system: sandbox, manual, or BER=manual,ED=sandbox.",
 )
 @click.option("--lang", envvar="RUTIN_LANG", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option(
+    "--rules-off",
+    envvar="RUTIN_RULES_OFF",
+    metavar="IDS",
+    help="Rules switched off: ids, or groups such as municipal:Stockholm (comma-separated).",
+)
 @click.pass_context
 def app(
     ctx: click.Context,
@@ -202,11 +216,13 @@ def app(
     procedures: Path | None,
     adapters: str,
     lang: str,
+    rules_off: str | None,
 ) -> None:
     """Rutin: guided, auditable administrative routines."""
     import getpass
 
-    ctx.obj = Settings(db, as_user or getpass.getuser(), now, procedures or HERE / "procedures", adapters, lang)
+    home = procedures or HERE / "procedures"
+    ctx.obj = Settings(db, as_user or getpass.getuser(), now, home, adapters, lang, rules_off)
 
 
 @app.group("procedures")
@@ -227,6 +243,16 @@ def audit_group() -> None:
 @app.group("users")
 def users_group() -> None:
     """Users and their roles."""
+
+
+@app.group("rules")
+def rules_group() -> None:
+    """The rule library: named rules from the routines, with their citations."""
+
+
+@app.group("check")
+def check_group() -> None:
+    """Batch checks of exported data against the routines' rules."""
 
 
 # -- procedures -------------------------------------------------------------------------------------
@@ -638,6 +664,48 @@ def users_list(s: Settings, as_json: bool) -> None:
     for u in found:
         out.add_row(u.name, u.display_name or "", ", ".join(u.roles), ", ".join(u.tasks), "yes" if u.admin else "")
     show_table(out)
+
+
+# -- rules and batch checks -------------------------------------------------------------------------
+
+
+@rules_group.command("list")
+@JSON
+@pass_settings
+def rules_list(s: Settings, as_json: bool) -> None:
+    """Every rule: id, scope, whether it is switched on here, and the sentence it comes from."""
+    from engine.rules import catalogue
+
+    switches = s.switches()
+    rules = sorted(catalogue().values(), key=lambda r: r.id)
+    if as_json:
+        emit_json([{**r.to_json(), "on": switches.is_on(r)} for r in rules])
+        return
+    out = table("rule", "scope", "on", "title", "cites")
+    for r in rules:
+        scope = f"{r.scope}:{r.municipality}" if r.municipality else r.scope
+        title = r.title_en if s.lang == "en" else r.title
+        out.add_row(r.id, scope, "yes" if switches.is_on(r) else "off", title, f"”{r.cite}”")
+    show_table(out)
+
+
+@check_group.command("registrations")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@JSON
+@pass_settings
+def check_registrations_command(s: Settings, file: Path, as_json: bool) -> None:
+    """Run the registration rules over a CSV export; every violation with its row, rule and fix. Exit 1 if any."""
+    from adapters.procedure_folder import read_text
+    from engine.registrations import check_registrations
+
+    with refusals():
+        report = check_registrations(read_text(file), switches=s.switches())
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(report.to_text())
+    if report.violations or report.bad_rows:
+        raise SystemExit(1)
 
 
 # -- the demo ---------------------------------------------------------------------------------------
