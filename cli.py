@@ -64,8 +64,10 @@ def build_service(settings: Settings) -> Rutin:
     clock = FixedClock(parse_moment(settings.now)) if settings.now else SystemClock()
     systems = build_systems(settings.adapters, engine)
     source = ProcedureFolder(settings.procedures)
-    lang = "en" if settings.lang == "en" else "sv"
-    return Rutin(SqlCaseStore(engine), source, systems, clock, lang=lang, switches=settings.switches())
+    switches = settings.switches()
+    if settings.lang == "en":
+        return Rutin(SqlCaseStore(engine), source, systems, clock, lang="en", switches=switches)
+    return Rutin(SqlCaseStore(engine), source, systems, clock, lang="sv", switches=switches)
 
 
 def build_systems(spec: str, engine: Any) -> Any:

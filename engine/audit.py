@@ -101,6 +101,7 @@ def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machin
             ("status", case.status, current.status),
             ("data", case.data, current.data),
             ("version", case.version, current.version),
+            ("route", case.route, current.route),
         ):
             if stored != replayed:
                 report.problems.append(f"the stored case's {what} is {stored!r}, but its history gives {replayed!r}")

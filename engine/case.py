@@ -52,9 +52,18 @@ class Case:
     updated_at: datetime
     created_by: str
     wait: Wait | None = None
+    route: tuple[str, ...] = ()  # every step the case has been at, in order (automatic ones too)
+    deadline_at: datetime | None = None  # the earliest deadline of the procedure the case has not met yet
+
+    @property
+    def overdue_at(self) -> datetime | None:
+        """When the case becomes overdue: its wait runs past its time, or a deadline passes unmet."""
+        moments = [m for m in (self.wait.overdue_at if self.wait else None, self.deadline_at) if m is not None]
+        return min(moments) if moments else None
 
     def display_status(self, now: datetime) -> DisplayStatus:
-        if self.status == "waiting" and self.wait is not None and now >= self.wait.overdue_at:
+        overdue_at = self.overdue_at
+        if self.status != "done" and overdue_at is not None and now >= overdue_at:
             return "overdue"
         return self.status
 

@@ -57,6 +57,7 @@ def check_procedure(procedure: Procedure, doc: SourceDoc) -> list[Diagnostic]:
     _check_expressions(checker, values)
     _check_templates(checker, values)
     _check_queries_and_actions(checker, values)
+    _check_deadlines(checker, values, step_ids)
     return checker.diagnostics
 
 
@@ -364,6 +365,61 @@ def _check_queries_and_actions(c: _Checker, values: dict[str, Input]) -> None:
                 )
             else:
                 _check_args(c, step.performs.args, action.params, ("steps", si, "performs", "args"), values)
+
+
+def _check_deadlines(c: _Checker, values: dict[str, Input], step_ids: set[str]) -> None:
+    seen: dict[str, Loc] = {}
+    for di, deadline in enumerate(c.procedure.deadlines):
+        loc: Loc = ("deadlines", di)
+        _note_unique(c, seen, deadline.id, (*loc, "id"), "deadline")
+        spec = values.get(deadline.date)
+        if spec is None:
+            c.error(
+                "unknown-name",
+                f"the deadline counts from '{deadline.date}', which is neither an input nor a field",
+                (*loc, "date"),
+                hint_for(deadline.date, [n for n, s in values.items() if s.type == "date"]),
+            )
+        elif spec.type != "date":
+            c.error(
+                "wrong-type",
+                f"'{deadline.date}' is a {spec.type}, but a deadline counts from a date",
+                (*loc, "date"),
+                "name an input or field of type date",
+            )
+        for mi, step_id in enumerate(deadline.met_at):
+            if step_id not in step_ids:
+                c.error(
+                    "unknown-step",
+                    f"the deadline is met at '{step_id}', which is not a step",
+                    (*loc, "met_at", mi),
+                    hint_for(step_id, step_ids),
+                )
+        for ti, who in enumerate(deadline.to):
+            if who != "handlaggare" and "@" not in who and getattr(values.get(who), "type", None) != "email":
+                c.error(
+                    "bad-recipient",
+                    f"'{who}' is not 'handlaggare', an e-mail address or an e-mail input",
+                    (*loc, "to", ti),
+                    hint_for(who, ["handlaggare", *(n for n, s in values.items() if s.type == "email")]),
+                )
+        for ri, days in enumerate(deadline.remind_before):
+            if days <= 0:
+                c.error(
+                    "bad-value",
+                    "a reminder goes out a positive number of days before the deadline",
+                    (*loc, "remind_before", ri),
+                )
+    for si, step in enumerate(c.procedure.steps):
+        if isinstance(step, WaitStep):
+            for ei, who in enumerate(step.escalate_to):
+                if "@" not in who and getattr(values.get(who), "type", None) != "email":
+                    c.error(
+                        "bad-recipient",
+                        f"'{who}' is not an e-mail address or an e-mail input",
+                        ("steps", si, "escalate_to", ei),
+                        hint_for(who, [n for n, s in values.items() if s.type == "email"]),
+                    )
 
 
 def _check_rule(c: _Checker, step: CheckStep, si: int, values: dict[str, Input]) -> None:

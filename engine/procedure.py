@@ -217,6 +217,9 @@ class WaitStep:
     not_yet_label: str = "Inte ännu"
     not_yet_label_en: str | None = "Not yet"
     access: Access | None = None
+    escalate_to: Annotated[
+        list[str], Field(description="who else is told when the wait is overdue: e-mail addresses or e-mail inputs")
+    ] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in ("check_every", "expected", "overdue_after"):
@@ -295,6 +298,36 @@ AnyStep = TaskStep | ChoiceStep | WaitStep | CheckStep | NotifyStep | EndStep
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A date the routine sets relative to a date of the case, with reminders before it.
+
+    The deadline is met once the case reaches one of `met_at` (or ends); until then reminders go out
+    `remind_before` it, and past it the case counts as overdue and `to` is told.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str
+    date: Annotated[str, Field(description="a date input or field the deadline counts from, e.g. kursslut")]
+    met_at: Annotated[list[str], Field(description="the steps that meet the deadline once the case reaches one")]
+    offset: Annotated[
+        int, Field(strict=True, ge=-366, le=366, description="days after the date (negative: before)")
+    ] = 0
+    working_days: Annotated[
+        bool, Field(strict=True, description="count only Swedish working days (no weekends or public holidays)")
+    ] = False
+    remind_before: Annotated[
+        list[int], Field(description="send reminders this many calendar days before the deadline")
+    ] = field(default_factory=list)
+    to: Annotated[
+        list[str],
+        Field(description="who is reminded: 'handlaggare' (the people on the case), e-mail addresses or e-mail inputs"),
+    ] = field(default_factory=lambda: ["handlaggare"])
+    title_en: str | None = None
+    cite: str | None = None
+
+
+@dataclass(frozen=True)
 class Fact:
     """Something true in another system when a case starts, for the sandbox to simulate."""
 
@@ -332,6 +365,7 @@ class Procedure:
     routine: SourceRef | None = None
     inputs: list[Input] = field(default_factory=list)
     sandbox: Sandbox | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
 
     def step(self, step_id: str) -> AnyStep:
         for s in self.steps:
@@ -345,6 +379,7 @@ class Procedure:
 
 
 MODELS: tuple[type, ...] = (
+    Deadline,
     SourceRef,
     Access,
     Choice,
@@ -408,6 +443,7 @@ def procedure_from_data(data: dict[str, Any]) -> Procedure:
             "sandbox": Sandbox([Fact(**f) for f in data["sandbox"].get("premise", [])])
             if data.get("sandbox")
             else None,
+            "deadlines": [Deadline(**d) for d in data.get("deadlines", [])],
         }
     )
 

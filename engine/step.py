@@ -132,6 +132,7 @@ def start_case(
     first = loaded.procedure.first_step
     case = Case(case_id, loaded.id, loaded.hash, first, "open", data, 0, GENESIS, now, now, actor)
     case, path, mails = _settle(loaded, machine, case, now, manual_systems, switches)
+    case = _bookkeep(loaded, case, (), path)
     event = seal(
         case_id,
         1,
@@ -177,6 +178,7 @@ def advance(
         raise ActionRefused(f"'{move.action}' is not possible at step '{step.id}'", state=case.state)
     moved = case.evolve(state=target, data=data, updated_at=move.at, wait=None, status="open")
     moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems, switches)
+    moved = _bookkeep(loaded, moved, case.route, path)
     performs = _performs(step, data)
     kind = "wait_satisfied" if trigger == SATISFIED else "wait_confirmed" if isinstance(step, WaitStep) else "step_done"
     event_data: dict[str, Any] = _with_rules_off({"fields": entered, "path": path}, loaded, path, switches)
@@ -184,6 +186,17 @@ def advance(
         event_data["source"] = move.source
     event = _next_event(case, move, kind, step.id, trigger, event_data, moved.state)
     return Outcome(moved.evolve(version=event.seq, head_hash=event.hash), [event], mails, performs)
+
+
+def _bookkeep(loaded: LoadedProcedure, case: Case, before: tuple[str, ...], path: list[str]) -> Case:
+    """Extend the route with the steps just passed and where the case stopped; recompute its next deadline."""
+    route = before + tuple(path) + (case.state,)
+    moved = case.evolve(route=route)
+    if not loaded.procedure.deadlines:
+        return moved
+    from engine.deadlines import next_deadline
+
+    return moved.evolve(deadline_at=next_deadline(loaded.procedure, moved))
 
 
 def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, internal: bool) -> str:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
 
@@ -220,14 +220,17 @@ class SqlCaseStore:
     def _case_row(case: Case) -> dict[str, Any]:
         wait = case.wait
         due = wait.due_at() if wait else None
+        overdue_at = case.overdue_at if case.status != "done" else None
         return {
             "state": case.state,
             "status": case.status,
             "data": _dumps(case.data),
             "wait": _dumps(_wait_json(wait)) if wait else None,
             "due_at": iso(due) if due else None,
-            "overdue_at": iso(wait.overdue_at) if wait else None,
+            "overdue_at": iso(overdue_at) if overdue_at else None,
             "updated_at": iso(case.updated_at),
+            "route": _dumps(list(case.route)),
+            "deadline_at": iso(case.deadline_at) if case.deadline_at else None,
         }
 
     @staticmethod
@@ -245,6 +248,8 @@ class SqlCaseStore:
             updated_at=from_iso(row["updated_at"]),
             created_by=row["created_by"],
             wait=_wait_from(json.loads(row["wait"])) if row["wait"] else None,
+            route=tuple(json.loads(row["route"])) if row["route"] else (),
+            deadline_at=from_iso(row["deadline_at"]) if row["deadline_at"] else None,
         )
 
     @staticmethod
@@ -298,10 +303,11 @@ class SqlCaseStore:
     def list_cases(self, flt: CaseFilter, now: datetime) -> list[Case]:
         query = select(cases, streams.c.version, streams.c.head_hash).join(streams, streams.c.id == cases.c.id)
         stamp = iso(now)
+        on_time = or_(cases.c.overdue_at.is_(None), cases.c.overdue_at > stamp)
         if flt.status == "overdue":
-            query = query.where(and_(cases.c.status == "waiting", cases.c.overdue_at <= stamp))
-        elif flt.status == "waiting":
-            query = query.where(and_(cases.c.status == "waiting", cases.c.overdue_at > stamp))
+            query = query.where(and_(cases.c.status != "done", cases.c.overdue_at <= stamp))
+        elif flt.status in ("waiting", "open"):
+            query = query.where(and_(cases.c.status == flt.status, on_time))
         elif flt.status is not None:
             query = query.where(cases.c.status == flt.status)
         if flt.procedure_id:
@@ -315,14 +321,10 @@ class SqlCaseStore:
         with self.engine.connect() as conn:
             for status, n in conn.execute(select(cases.c.status, func.count()).group_by(cases.c.status)):
                 counts[status] = n
-            overdue = (
-                conn.execute(
-                    select(func.count()).where(and_(cases.c.status == "waiting", cases.c.overdue_at <= iso(now)))
-                ).scalar()
-                or 0
-            )
-        counts["overdue"] = overdue
-        counts["waiting"] -= overdue
+            late = and_(cases.c.status != "done", cases.c.overdue_at <= iso(now))
+            for status, n in conn.execute(select(cases.c.status, func.count()).where(late).group_by(cases.c.status)):
+                counts[status] -= n
+                counts["overdue"] += n
         return counts
 
     def due_cases(self, now: datetime, limit: int) -> list[str]:

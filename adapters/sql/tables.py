@@ -44,6 +44,10 @@ cases = Table(
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("created_by", String(128), nullable=False),
+    Column("lease_owner", String(120), nullable=True),
+    Column("lease_until", String(40), nullable=True),
+    Column("route", Text, nullable=True),
+    Column("deadline_at", String(40), nullable=True),
     Index("ix_cases_due_at", "due_at"),
     Index("ix_cases_status", "status", "updated_at"),
 )
@@ -78,6 +82,10 @@ outbox = Table(
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", String(40), nullable=True),
+    Column("lease_owner", String(120), nullable=True),
+    Column("lease_until", String(40), nullable=True),
+    Column("sent_at", String(40), nullable=True),
+    Column("last_error", Text, nullable=True),
     UniqueConstraint("key", name="uq_outbox_key"),
     Index("ix_outbox_pending", "status", "kind", "next_attempt_at"),
 )
@@ -104,4 +112,30 @@ sandbox_facts = Table(
     Column("effective_at", String(40), nullable=False),
     Column("source", String(200), nullable=False),
     Index("ix_sandbox_facts_lookup", "system", "fact", "subject", "effective_at"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("key", String(120), primary_key=True),
+    Column("deadline", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("fire_at", String(40), nullable=False),
+    Column("due_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, fired, met
+    Column("fired_at", String(40), nullable=True),
+    Column("lease_owner", String(120), nullable=True),
+    Column("lease_until", String(40), nullable=True),
+    Index("ix_timers_due", "status", "fire_at"),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("heartbeat_at", String(40), nullable=False),
 )
