@@ -2,16 +2,19 @@
 
 Run `.venv/bin/python bench/steps.py [--cases N] [--db PATH]`. In one run it drives N grade-revocation cases
 (route orsak=fel_betygsgrupp, the longest) through the application layer, replays the same step writes with
-plain sqlite3 at the same durability, measures Python memory with N and 3N open cases, and times a CLI
+plain sqlite3 at the same durability, measures memory with N and 3N open cases, and times a CLI
 step in a fresh process. It prints figures and asserts nothing about time: it is a script, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
+import io
 import json
 import os
+import pstats
 import resource
 import sqlite3
 import statistics
@@ -36,7 +39,7 @@ from adapters.sandbox import SandboxAdapter  # noqa: E402
 from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
 from adapters.sql.store import SqlCaseStore  # noqa: E402
 from engine.access import User  # noqa: E402
-from engine.service import Rutin, SweepReport  # noqa: E402
+from engine.service import Rutin  # noqa: E402
 from engine.systems import Systems  # noqa: E402
 from engine.views import CaseView  # noqa: E402
 
@@ -58,6 +61,7 @@ SWEEP_LIMIT = 1000
 TARGET_RATIO = 0.5  # Rutin's step rate against plain sqlite3's
 CLI_TARGET = 1.5  # a CLI step against `python -c "import sqlalchemy"`
 CLI_RUNS = 5
+HELD_CASE_BLOCKS = 27  # sys.getallocatedblocks() per loaded Case kept in a list, measured 2026-11-22
 
 
 # -- wiring -----------------------------------------------------------------------------------------
@@ -94,12 +98,35 @@ def build_rig(path: Path, prefix: str) -> Rig:
     return Rig(service, clock, path)
 
 
-def sweep_all(service: Rutin) -> SweepReport:
+@dataclass
+class Swept:
+    """What the sweeps of one clock tick did, summed over passes."""
+
+    advanced: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def durability(rig: Rig) -> str:
+    """The journal mode and sync level Rutin's own connections run with, read back rather than assumed."""
+    store = rig.service.store
+    assert isinstance(store, SqlCaseStore)
+    with store.engine.connect() as conn:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    return _durability_text(mode, sync)
+
+
+def _durability_text(mode: object, sync: object) -> str:
+    levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+    return f"journal_mode={str(mode).upper()}, synchronous={levels.get(int(str(sync)), sync)}"
+
+
+def sweep_all(service: Rutin) -> Swept:
     """Sweep until a pass checks fewer cases than its limit, so that any N is covered."""
-    total = SweepReport()
+    total = Swept()
     while True:
         report = service.sweep(SWEEP_LIMIT)
-        total.checked += report.checked
         total.advanced += report.advanced
         total.overdue += report.overdue
         total.errors += report.errors
@@ -185,7 +212,9 @@ def timed(phase: Phase) -> Iterator[None]:
         phase.cpu += time.process_time() - cpu
 
 
-def drive(rig: Rig, plan: list[PlanMove], n: int) -> tuple[RutinRun, list[str]]:
+def drive(
+    rig: Rig, plan: list[PlanMove], n: int, profiler: cProfile.Profile | None = None
+) -> tuple[RutinRun, list[str]]:
     """All N cases in lockstep: every person step that is due, then the clock moves and the worker sweeps."""
     service, run = rig.service, RutinRun()
     with timed(run.start):
@@ -193,7 +222,7 @@ def drive(rig: Rig, plan: list[PlanMove], n: int) -> tuple[RutinRun, list[str]]:
     run.start.events = n
     at = dict.fromkeys(ids, 0)
     for _ in range(10 * len(plan) + 10):
-        with timed(run.do):
+        with timed(run.do), profiling(profiler):
             for case_id in ids:
                 at[case_id] = _do_until_wait(service, plan, case_id, at[case_id], run)
         if run.sample_wait is None:
@@ -215,6 +244,25 @@ def drive(rig: Rig, plan: list[PlanMove], n: int) -> tuple[RutinRun, list[str]]:
     raise RuntimeError("the cases did not finish; the route is not the pilot's")
 
 
+@contextmanager
+def profiling(profiler: cProfile.Profile | None) -> Iterator[None]:
+    if profiler is None:
+        yield
+        return
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+
+
+def print_profile(profiler: cProfile.Profile, top: int = 25) -> None:
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
+    print("\nWhere the person steps spend their time (cProfile, cumulative; the rates above are slowed by it):")
+    print("\n".join(line for line in out.getvalue().splitlines()[4:] if line.strip()))
+
+
 def _do_until_wait(service: Rutin, plan: list[PlanMove], case_id: str, i: int, run: RutinRun) -> int:
     while i < len(plan) and plan[i].kind == "do":
         move = plan[i]
@@ -224,14 +272,24 @@ def _do_until_wait(service: Rutin, plan: list[PlanMove], case_id: str, i: int, r
     return i
 
 
+@contextmanager
+def opened(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection for looking at a database, closed afterwards (`with connect()` is not)."""
+    conn = sqlite3.connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def _sample_wait(path: Path) -> str | None:
-    with sqlite3.connect(path) as conn:
+    with opened(path) as conn:
         row = conn.execute("SELECT wait FROM cases WHERE wait IS NOT NULL LIMIT 1").fetchone()
     return str(row[0]) if row else None
 
 
 def count_events(path: Path, ids: list[str]) -> int:
-    with sqlite3.connect(path) as conn:
+    with opened(path) as conn:
         conn.execute("CREATE TEMP TABLE bench_ids (id TEXT PRIMARY KEY)")
         conn.executemany("INSERT INTO bench_ids VALUES (?)", [(i,) for i in ids])
         return int(conn.execute("SELECT count(*) FROM events WHERE stream IN (SELECT id FROM bench_ids)").fetchone()[0])
@@ -259,7 +317,7 @@ def template_steps(
     path: Path, case_id: str, waits: set[str], sample_wait: str | None
 ) -> tuple[list[StepRow], str, str]:
     """The rows one finished Rutin case wrote for its steps (not its start), to replay with the same sizes."""
-    with sqlite3.connect(path) as conn:
+    with opened(path) as conn:
         rows = conn.execute(
             "SELECT at, actor, kind, step, action, data, state, procedure_hash, prev_hash, hash "
             "FROM events WHERE stream = ? AND seq > 1 ORDER BY seq",
@@ -277,7 +335,7 @@ def template_steps(
 
 
 def row_sizes(path: Path, ids: list[str]) -> RowSizes:
-    with sqlite3.connect(path) as conn:
+    with opened(path) as conn:
         first, last = min(ids), max(ids)
         event_data, case_data = conn.execute(
             "SELECT avg(length(e.data)), (SELECT avg(length(data)) FROM cases WHERE id BETWEEN ? AND ?) "
@@ -288,7 +346,7 @@ def row_sizes(path: Path, ids: list[str]) -> RowSizes:
 
 
 def copy_schema(source: Path, target: sqlite3.Connection) -> None:
-    with sqlite3.connect(source) as conn:
+    with opened(source) as conn:
         ddl = conn.execute(
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
             "ORDER BY type = 'index', name"
@@ -297,21 +355,28 @@ def copy_schema(source: Path, target: sqlite3.Connection) -> None:
         target.execute(statement)
 
 
-def baseline(rutin_db: Path, path: Path, steps: list[StepRow], case_data: str, created_at: str, n: int) -> Phase:
+def baseline(
+    rutin_db: Path, path: Path, steps: list[StepRow], case_data: str, created_at: str, n: int
+) -> tuple[Phase, str]:
     """N cases through the same steps in lockstep: BEGIN IMMEDIATE, SELECT, UPDATE x2, INSERT, COMMIT."""
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    copy_schema(rutin_db, conn)
-    ids = [f"S{i:06d}" for i in range(1, n + 1)]
-    _seed(conn, ids, steps[0].event[7], case_data, created_at)
-    phase = Phase(events=n * len(steps))
-    with timed(phase):
-        for seq, step in enumerate(steps, start=2):
-            for case_id in ids:
-                _plain_step(conn, case_id, seq, step, case_data)
-    conn.close()
-    return phase
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        settings = _durability_text(
+            conn.execute("PRAGMA journal_mode").fetchone()[0], conn.execute("PRAGMA synchronous").fetchone()[0]
+        )
+        copy_schema(rutin_db, conn)
+        ids = [f"S{i:06d}" for i in range(1, n + 1)]
+        _seed(conn, ids, steps[0].event[7], case_data, created_at)
+        phase = Phase(events=n * len(steps))
+        with timed(phase):
+            for seq, step in enumerate(steps, start=2):
+                for case_id in ids:
+                    _plain_step(conn, case_id, seq, step, case_data)
+    finally:
+        conn.close()
+    return phase, settings
 
 
 def _seed(conn: sqlite3.Connection, ids: list[str], procedure_hash: str, case_data: str, created_at: str) -> None:
@@ -427,7 +492,7 @@ def memory_child(n: int, db: Path) -> None:
 
 
 def open_case_ids(path: Path, state: str, limit: int) -> list[str]:
-    with sqlite3.connect(path) as conn:
+    with opened(path) as conn:
         rows = conn.execute(
             "SELECT id FROM cases WHERE status = 'open' AND state = ? ORDER BY id LIMIT ?", (state, limit)
         ).fetchall()
@@ -505,7 +570,9 @@ def phase_row(name: str, phase: Phase, base: Phase | None) -> tuple[str, ...]:
     )
 
 
-def report_steps(run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: list[PlanMove]) -> None:
+def report_steps(
+    run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: list[PlanMove], settings: tuple[str, str]
+) -> None:
     steps = run.do + run.sweep
     every = steps + run.start
     dos = sum(1 for m in plan if m.kind == "do")
@@ -513,7 +580,7 @@ def report_steps(run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: lis
     print(f"     {len(plan) - dos} waits satisfied by the worker ({run.sweeps} sweeps, clock +{TICK} each)")
     print_table(
         [
-            ("", "events", "wall s", "events/s", "vs sqlite3", "cpu s", "per cpu s", "vs sqlite3"),
+            ("", "events", "wall s", "events/s", "ratio", "cpu s", "events/cpu-s", "cpu ratio"),
             phase_row("Rutin start (case_started)", run.start, None),
             phase_row("Rutin do (person steps)", run.do, plain),
             phase_row("Rutin sweep (waits, incl. scans)", run.sweep, plain),
@@ -528,9 +595,10 @@ def report_steps(run: RutinRun, plain: Phase, sizes: RowSizes, n: int, plan: lis
         f"{verdict(ratio >= TARGET_RATIO)}  (by CPU time: {run.do.cpu_rate / plain.cpu_rate:.2f})"
     )
     print(
-        f"  rows replayed by the baseline: event data {sizes.event_data:.0f} B avg, case data "
-        f"{sizes.case_data:.0f} B; WAL, synchronous=NORMAL on both"
+        f"  rows replayed by the baseline: Rutin's own, event data {sizes.event_data:.0f} B avg, case data "
+        f"{sizes.case_data:.0f} B"
     )
+    print(f"  durability: Rutin {settings[0]}; sqlite3 {settings[1]}")
 
 
 def report_memory(found: list[Memory]) -> None:
@@ -545,14 +613,18 @@ def report_memory(found: list[Memory]) -> None:
         f"  from {small.open_cases} to {big.open_cases} open cases: RSS {_signed_mib(big.rss - small.rss)}, "
         f"peak {_signed_mib(big.peak - small.peak)}, {per_case:+.2f} Python blocks per extra case"
     )
-    print(f"  (a case held in memory costs dozens of blocks): {'flat' if per_case < 1 else 'GROWS with open cases'}")
+    flat = per_case < HELD_CASE_BLOCKS / 5
+    print(
+        f"  {'flat' if flat else 'GROWS with the open cases'} (flat: under {HELD_CASE_BLOCKS // 5} blocks per extra "
+        f"case; a Case the service kept would cost about {HELD_CASE_BLOCKS})"
+    )
 
 
 def _signed_mib(n: float) -> str:
     return ("+" if n >= 0 else "-") + mib(abs(n))
 
 
-def report_cli(cli: float, base: float, action: str, profile: list[str]) -> None:
+def report_cli(cli: float, base: float, action: str, imports: list[str]) -> None:
     ratio = cli / base
     print(f"\n4. CLI step in a fresh process (median of {CLI_RUNS}, after one untimed run each)")
     print_table(
@@ -565,14 +637,14 @@ def report_cli(cli: float, base: float, action: str, profile: list[str]) -> None
     print(f"  ratio {ratio:.2f} (target <= {CLI_TARGET}): {verdict(ratio <= CLI_TARGET)}")
     if ratio > CLI_TARGET:
         print("  slowest imports of the CLI step (cumulative, python -X importtime):")
-        for line in profile:
+        for line in imports:
             print("   " + line)
 
 
 # -- main -------------------------------------------------------------------------------------------
 
 
-def run(n: int, rutin_db: Path) -> None:
+def run(n: int, rutin_db: Path, profile: bool = False) -> None:
     for path in (rutin_db, *_sibling_paths(rutin_db)):
         if path.exists():
             raise SystemExit(f"{path} exists; give --db a path that does not")
@@ -580,16 +652,20 @@ def run(n: int, rutin_db: Path) -> None:
     print(f"Rutin bench: {n} cases, databases beside {rutin_db} (python {sys.version.split()[0]})")
 
     rig = build_rig(rutin_db, "B")
+    rutin_settings = durability(rig)
     plan = plan_route(rig)
-    run_, ids = drive(rig, plan, n)
+    profiler = cProfile.Profile() if profile else None
+    run_, ids = drive(rig, plan, n, profiler)
     written = count_events(rutin_db, ids)
     if written != n * (len(plan) + 1):
         raise RuntimeError(f"expected {n * (len(plan) + 1)} events for the bench cases, found {written}")
     rig.close()
     waits = {m.step for m in plan if m.kind == "wait"}
     steps, case_data, created_at = template_steps(rutin_db, ids[0], waits, run_.sample_wait)
-    plain = baseline(rutin_db, plain_db, steps, case_data, created_at, n)
-    report_steps(run_, plain, row_sizes(rutin_db, ids), n, plan)
+    plain, plain_settings = baseline(rutin_db, plain_db, steps, case_data, created_at, n)
+    report_steps(run_, plain, row_sizes(rutin_db, ids), n, plan, (rutin_settings, plain_settings))
+    if profiler is not None:
+        print_profile(profiler)
 
     report_memory(memory_in_child(n, memory_db))
 
@@ -598,8 +674,8 @@ def run(n: int, rutin_db: Path) -> None:
     cli = median_runs(lambda i: cli_command(memory_db, cases[i], second.action), CLI_RUNS)
     base = median_runs(lambda _: [sys.executable, "-c", "import sqlalchemy"], CLI_RUNS)
     slow = cli / base > CLI_TARGET
-    profile = import_profile(memory_db, cases[CLI_RUNS + 1], second.action) if slow else []
-    report_cli(cli, base, second.action, profile)
+    imports = import_profile(memory_db, cases[CLI_RUNS + 1], second.action) if slow else []
+    report_cli(cli, base, second.action, imports)
 
 
 def _sibling_paths(rutin_db: Path) -> tuple[Path, Path]:
@@ -613,6 +689,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cases", type=int, default=300, help="how many cases to drive (default 300)")
     parser.add_argument("--db", type=Path, help="the Rutin database file to create (default: in a temp folder)")
+    parser.add_argument(
+        "--profile", action="store_true", help="also print where the person steps spend their time (cProfile)"
+    )
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cases < 1:
@@ -622,10 +701,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     began = time.perf_counter()
     if args.db is not None:
-        run(args.cases, args.db.expanduser().resolve())
+        run(args.cases, args.db.expanduser().resolve(), args.profile)
     else:
         with tempfile.TemporaryDirectory(prefix="rutin-bench-") as folder:
-            run(args.cases, Path(folder) / "rutin.db")
+            run(args.cases, Path(folder) / "rutin.db", args.profile)
     print(f"\n(whole run {time.perf_counter() - began:.1f} s)")
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from engine.access import User
 from engine.case import Case, DisplayStatus
 from engine.history import Event
+
+if TYPE_CHECKING:
+    from engine.deadlines import Timer
 from engine.values import JsonValue
 
 
@@ -39,6 +42,18 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class TimerRow:
+    """A stored deadline timer that fell due."""
+
+    case_id: str
+    key: str
+    deadline: str
+    kind: str  # reminder or deadline
+    fire_at: datetime
+    due: datetime
+
+
+@dataclass(frozen=True)
 class CaseFilter:
     status: DisplayStatus | None = None
     procedure_id: str | None = None
@@ -60,13 +75,22 @@ class CaseStore(Protocol):
         """(text, validated data as JSON) of a stored version; raise NotFound."""
         ...
 
-    def create_case(self, case: Case, events: Sequence[Event], outbox: Sequence[OutboxItem]) -> None: ...
+    def create_case(
+        self, case: Case, events: Sequence[Event], outbox: Sequence[OutboxItem], planned: Sequence[Timer] = ()
+    ) -> None: ...
 
     def load_case(self, case_id: str) -> Case:
         """Raise NotFound for an unknown id."""
         ...
 
-    def commit(self, before: Case, after: Case, events: Sequence[Event], outbox: Sequence[OutboxItem]) -> None:
+    def commit(
+        self,
+        before: Case,
+        after: Case,
+        events: Sequence[Event],
+        outbox: Sequence[OutboxItem],
+        planned: Sequence[Timer] = (),
+    ) -> None:
         """Write a step atomically; raise StaleCase when the case is no longer at `before.version`."""
         ...
 
@@ -97,6 +121,31 @@ class CaseStore(Protocol):
     def outbox_items(self, case_id: str | None = None) -> list[OutboxItem]: ...
 
     def mark_outbox(self, item_id: int, status: Literal["done", "failed", "pending"], attempts: int) -> None: ...
+
+    def claim_due_cases(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[str]:
+        """Lease the due waiting cases to `owner`: no other worker gets them until the lease ends."""
+        ...
+
+    def claim_outbox(self, kind: str, now: datetime, owner: str, lease: timedelta, limit: int) -> list[OutboxItem]: ...
+
+    def mark_sent(self, item_id: int, at: datetime, attempts: int) -> None: ...
+
+    def retry_later(self, item_id: int, attempts: int, at: datetime, error: str, *, give_up: bool = False) -> None: ...
+
+    def claim_due_timers(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[TimerRow]: ...
+
+    def close_timer(
+        self,
+        timer: TimerRow,
+        status: Literal["fired", "met"],
+        at: datetime,
+        items: Sequence[OutboxItem] = (),
+        before: Case | None = None,
+        after: Case | None = None,
+        new_events: Sequence[Event] = (),
+    ) -> None:
+        """Close a due timer with its mail (and the case's event) in one transaction; a second close is a no-op."""
+        ...
 
     def get_user(self, name: str) -> User | None: ...
 

@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.access import WORKER, User, describe_access, may_act
 from engine.case import Case, DisplayStatus
-from engine.duration import parse_duration
-from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError, StaleCase
+from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError
 from engine.history import Event
-from engine.machine import NO_SWITCHES, SATISFIED, CompiledMachine, MachineCache
+from engine.machine import NO_SWITCHES, CompiledMachine, MachineCache
 from engine.ports import CaseFilter, CaseStore, Clock, OutboxItem, ProcedureSource
-from engine.procedure import LoadedProcedure, WaitStep, procedure_from_data
+from engine.procedure import LoadedProcedure, procedure_from_data
 from engine.rules.base import RuleSwitches
 from engine.step import (
     MailDraft,
@@ -29,7 +27,6 @@ from engine.step import (
     Outcome,
     PerformRequest,
     advance,
-    mark_overdue,
     refusal_event,
     resolve_arg,
     start_case,
@@ -39,8 +36,22 @@ from engine.views import CaseView, Lang, case_view
 
 if TYPE_CHECKING:
     from engine.audit import ReplayReport, VerifyReport
+    from engine.deadlines import Timer
+    from engine.sweep import SweepReport
 
 NewId = Callable[[], str]
+
+
+def mail_item(case_id: str, seq: int, key: str, mail: MailDraft, at: datetime) -> OutboxItem:
+    """An outbox row for a mail; the Message-ID comes from the key, so every attempt carries the same one."""
+    payload: dict[str, Any] = {
+        "to": mail.to,
+        "subject": mail.subject,
+        "body": mail.body,
+        "step": mail.step,
+        "message_id": f"<{key}@rutin.invalid>",
+    }
+    return OutboxItem(None, case_id, seq, "mail", payload, at, key)
 
 
 def canonical_json(data: object) -> str:
@@ -52,28 +63,6 @@ _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: ids are read al
 
 def random_case_id() -> str:
     return "R-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
-
-
-@dataclass
-class SweepReport:
-    checked: int = 0
-    advanced: list[str] = field(default_factory=list)
-    overdue: list[str] = field(default_factory=list)
-    asked_person: list[str] = field(default_factory=list)
-    performed: int = 0
-    skipped: list[str] = field(default_factory=list)  # moved on meanwhile
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "advanced": self.advanced,
-            "overdue": self.overdue,
-            "asked_person": self.asked_person,
-            "performed": self.performed,
-            "skipped": self.skipped,
-            "errors": [{"case": c, "error": e} for c, e in self.errors],
-        }
 
 
 class Rutin:
@@ -177,8 +166,8 @@ class Rutin:
             )
             raise
         self.store.save_procedure_version(loaded.hash, loaded.id, loaded.text, canonical_json(loaded.data), now)
-        items = self._outbox(outcome) + self._premise(loaded, outcome.case, now)
-        self.store.create_case(outcome.case, outcome.events, items)
+        items = self.outbox(outcome) + self._premise(loaded, outcome.case, now)
+        self.store.create_case(outcome.case, outcome.events, items, self.timers(loaded, outcome.case))
         self.dispatch(outcome.case.id)
         return self.show(outcome.case.id, actor)
 
@@ -216,7 +205,7 @@ class Rutin:
             elif refused.state is not None:
                 raise self._moved_on(case, action, refused) from None
             raise
-        self.store.commit(case, outcome.case, outcome.events, self._outbox(outcome))
+        self.store.commit(case, outcome.case, outcome.events, self.outbox(outcome), self.timers(loaded, outcome.case))
         self.dispatch(case_id)
         return self.view(outcome.case)
 
@@ -246,7 +235,20 @@ class Rutin:
 
     # -- effects ------------------------------------------------------------------------------------
 
-    def _outbox(self, outcome: Outcome) -> list[OutboxItem]:
+    def machine(self, loaded: LoadedProcedure) -> CompiledMachine:
+        return self._machines.get(loaded.hash, loaded.procedure)
+
+    def people_on(self, case: Case) -> list[str]:
+        """The e-mail addresses of the people who started or acted on the case (who get its reminders)."""
+        names = [case.created_by, *(e.actor for e in self.store.events(case.id) if e.actor != WORKER)]
+        addresses = []
+        for name in dict.fromkeys(names):
+            user = self.store.get_user(name)
+            if user is not None and user.email:
+                addresses.append(user.email)
+        return addresses
+
+    def outbox(self, outcome: Outcome) -> list[OutboxItem]:
         case = outcome.case
         seq = outcome.events[-1].seq
         items = [self._mail_item(case, seq, i, m) for i, m in enumerate(outcome.mails)]
@@ -254,15 +256,15 @@ class Rutin:
         return items
 
     def _mail_item(self, case: Case, seq: int, index: int, mail: MailDraft) -> OutboxItem:
-        key = f"{case.id}.{seq}.{index}.{mail.step}"
-        payload = {
-            "to": mail.to,
-            "subject": mail.subject,
-            "body": mail.body,
-            "step": mail.step,
-            "message_id": f"<{key}@rutin.invalid>",
-        }
-        return OutboxItem(None, case.id, seq, "mail", dict(payload), self.now(), key)
+        return mail_item(case.id, seq, f"{case.id}.{seq}.{index}.{mail.step}", mail, self.now())
+
+    def timers(self, loaded: LoadedProcedure, case: Case) -> list[Timer]:
+        """The deadline timers the case calls for now (none for a procedure without deadlines)."""
+        if not loaded.procedure.deadlines:
+            return []
+        from engine.deadlines import plan_timers
+
+        return plan_timers(loaded.procedure, case)
 
     def _perform_item(self, case: Case, seq: int, index: int, perform: PerformRequest) -> OutboxItem:
         key = f"{case.id}.{seq}.p{index}.{perform.step}"
@@ -300,57 +302,11 @@ class Rutin:
 
     # -- the worker's sweep -------------------------------------------------------------------------
 
-    def sweep(self, limit: int = 1000) -> SweepReport:
-        """One pass over what is due: simulated actions, waits to re-check, waits that became overdue."""
-        report = SweepReport(performed=self.dispatch())
-        now = self.now()
-        for case_id in self.store.due_cases(now, limit):
-            report.checked += 1
-            try:
-                self._sweep_case(self.store.load_case(case_id), now, report)
-            except StaleCase:
-                report.skipped.append(case_id)
-            except RutinError as exc:
-                report.errors.append((case_id, exc.message))
-        return report
+    def sweep(self, limit: int = 1000, owner: str = "rutin-once") -> SweepReport:
+        """One pass over what is due: simulated actions, waits to re-check or mark overdue, deadline timers."""
+        from engine.sweep import sweep
 
-    def _sweep_case(self, case: Case, now: datetime, report: SweepReport) -> None:
-        wait = case.wait
-        if wait is None:
-            return
-        loaded = self.pinned(case.procedure_hash)
-        step = loaded.procedure.step(case.state)
-        if not isinstance(step, WaitStep):
-            return
-        if not wait.overdue_marked and now >= wait.overdue_at:
-            outcome = mark_overdue(case, now, WORKER)
-            self.store.commit(case, outcome.case, outcome.events, [])
-            report.overdue.append(case.id)
-            case = outcome.case
-            wait = outcome.case.wait
-            assert wait is not None
-        if wait.by_person or wait.next_check_at > now:
-            return
-        adapter = self.systems.adapter_for(step.system)
-        args = {p: resolve_arg(n, case.data) for p, n in step.until.args.items()}
-        try:
-            answer = adapter.ask(step.system, step.until.query, args, now)
-        except AdapterError as exc:
-            report.errors.append((case.id, exc.message))
-            answer = False
-        if answer is None:
-            self.store.update_wait(case, case.evolve(wait=_replace_wait(wait, by_person=True)))
-            report.asked_person.append(case.id)
-        elif answer == step.until.equals:
-            machine = self._machines.get(loaded.hash, loaded.procedure)
-            move = Move(SATISFIED, WORKER, now, source=f"{adapter.name}:{step.system}")
-            outcome = advance(loaded, machine, case, move, self.systems.manual, internal=True, switches=self.switches)
-            self.store.commit(case, outcome.case, outcome.events, self._outbox(outcome))
-            self.dispatch(case.id)
-            report.advanced.append(case.id)
-        else:
-            again = now + parse_duration(step.check_every)
-            self.store.update_wait(case, case.evolve(wait=_replace_wait(wait, next_check_at=again)))
+        return sweep(self, limit=limit, owner=owner)
 
     # -- audit --------------------------------------------------------------------------------------
 
@@ -413,9 +369,3 @@ class Rutin:
     def counts(self, actor: str) -> dict[DisplayStatus, int]:
         self.user(actor)
         return self.store.count_cases(self.now())
-
-
-def _replace_wait(wait: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(wait, **changes)

@@ -433,3 +433,11 @@ def mask_personnummer(value: str) -> str:
 
 
 __all__ = ["AUTOMATIC", "Move", "Outcome", "advance", "mark_overdue", "start_case"]
+
+
+def deadline_event(case: Case, now: datetime, actor: str, deadline_id: str, due: datetime) -> Outcome:
+    """Record in the history that a deadline passed with the case not there yet."""
+    move = Move("deadline", actor, now)
+    data = {"deadline": deadline_id, "due": due.isoformat()}
+    event = _next_event(case, move, "deadline_missed", case.state, None, data, case.state)
+    return Outcome(case.evolve(version=event.seq, head_hash=event.hash), [event])

@@ -12,19 +12,20 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
 
-from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, users
+from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, timers, users
 from engine.access import User
 from engine.case import Case, DisplayStatus, Wait
 from engine.errors import NotFound, RutinError, StaleCase
 from engine.history import GENESIS, Event, seal
-from engine.ports import CaseFilter, OutboxItem
+from engine.deadlines import Timer
+from engine.ports import CaseFilter, OutboxItem, TimerRow
 from engine.values import JsonValue
 
 T = TypeVar("T")
@@ -119,7 +120,9 @@ class SqlCaseStore:
 
     # -- cases --------------------------------------------------------------------------------------
 
-    def create_case(self, case: Case, new_events: Sequence[Event], items: Sequence[OutboxItem]) -> None:
+    def create_case(
+        self, case: Case, new_events: Sequence[Event], items: Sequence[OutboxItem], planned: Sequence[Timer] = ()
+    ) -> None:
         def work() -> None:
             with self._write() as conn:
                 conn.execute(insert(streams).values(id=case.id, version=case.version, head_hash=case.head_hash))
@@ -135,6 +138,7 @@ class SqlCaseStore:
                 )
                 self._insert_events(conn, new_events)
                 self._insert_outbox(conn, items)
+                self._upsert_timers(conn, case.id, planned)
 
         try:
             self._retrying(work)
@@ -152,13 +156,21 @@ class SqlCaseStore:
             raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
         return self._case(row._mapping)
 
-    def commit(self, before: Case, after: Case, new_events: Sequence[Event], items: Sequence[OutboxItem]) -> None:
+    def commit(
+        self,
+        before: Case,
+        after: Case,
+        new_events: Sequence[Event],
+        items: Sequence[OutboxItem],
+        planned: Sequence[Timer] = (),
+    ) -> None:
         def work() -> None:
             with self._write() as conn:
                 self._bump(conn, before, after.version, after.head_hash)
                 conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
                 self._insert_events(conn, new_events)
                 self._insert_outbox(conn, items)
+                self._upsert_timers(conn, before.id, planned)
 
         self._retrying(work)
 
@@ -231,6 +243,8 @@ class SqlCaseStore:
             "updated_at": iso(case.updated_at),
             "route": _dumps(list(case.route)),
             "deadline_at": iso(case.deadline_at) if case.deadline_at else None,
+            "lease_owner": None,  # every write of the case ends a worker's claim on it
+            "lease_until": None,
         }
 
     @staticmethod
@@ -334,7 +348,36 @@ class SqlCaseStore:
             )
             return [r.id for r in rows]
 
+    def claim_due_cases(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[str]:
+        """Lease the waiting cases that are due to this worker; another worker skips them until the lease ends."""
+        stamp = iso(now)
+        free = or_(cases.c.lease_until.is_(None), cases.c.lease_until < stamp)
+        due = (
+            select(cases.c.id)
+            .where(and_(cases.c.due_at <= stamp, free))
+            .order_by(cases.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return self._claim(cases, cases.c.id, due, owner, iso(now + lease))
+
+    def _claim(self, table: Any, key: Any, due: Any, owner: str, until: str) -> list[Any]:
+        def work() -> list[Any]:
+            with self._write() as conn:
+                ids = [r[0] for r in conn.execute(due)]
+                if ids:
+                    conn.execute(update(table).where(key.in_(ids)).values(lease_owner=owner, lease_until=until))
+                return ids
+
+        return self._retrying(work)
+
     # -- outbox -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _item(r: Any) -> OutboxItem:
+        return OutboxItem(
+            r.id, r.case_id, r.seq, r.kind, json.loads(r.payload), from_iso(r.created_at), r.key, r.status, r.attempts
+        )
 
     def pending_outbox(self, kind: str, now: datetime, limit: int, case_id: str | None = None) -> list[OutboxItem]:
         query = select(outbox).where(
@@ -344,20 +387,25 @@ class SqlCaseStore:
             query = query.where(outbox.c.case_id == case_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(outbox.c.id).limit(limit)).all()
-        return [
-            OutboxItem(
-                r.id,
-                r.case_id,
-                r.seq,
-                r.kind,
-                json.loads(r.payload),
-                from_iso(r.created_at),
-                r.key,
-                r.status,
-                r.attempts,
-            )
-            for r in rows
-        ]
+        return [self._item(r) for r in rows]
+
+    def claim_outbox(self, kind: str, now: datetime, owner: str, lease: timedelta, limit: int) -> list[OutboxItem]:
+        """Lease pending items of a kind whose time has come; an expired lease (a crashed worker) frees them."""
+        stamp = iso(now)
+        free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < stamp)
+        due = (
+            select(outbox.c.id)
+            .where(and_(outbox.c.status == "pending", outbox.c.kind == kind, outbox.c.next_attempt_at <= stamp, free))
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = self._claim(outbox, outbox.c.id, due, owner, iso(now + lease))
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)).all()
+        return [self._item(r) for r in rows]
 
     def outbox_items(self, case_id: str | None = None) -> list[OutboxItem]:
         query = select(outbox).order_by(outbox.c.id)
@@ -365,20 +413,7 @@ class SqlCaseStore:
             query = query.where(outbox.c.case_id == case_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [
-            OutboxItem(
-                r.id,
-                r.case_id,
-                r.seq,
-                r.kind,
-                json.loads(r.payload),
-                from_iso(r.created_at),
-                r.key,
-                r.status,
-                r.attempts,
-            )
-            for r in rows
-        ]
+        return [self._item(r) for r in rows]
 
     def mark_outbox(self, item_id: int, status: Literal["done", "failed", "pending"], attempts: int) -> None:
         def work() -> None:
@@ -386,6 +421,124 @@ class SqlCaseStore:
                 conn.execute(update(outbox).where(outbox.c.id == item_id).values(status=status, attempts=attempts))
 
         self._retrying(work)
+
+    def mark_sent(self, item_id: int, at: datetime, attempts: int) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == item_id)
+                    .values(status="done", attempts=attempts, sent_at=iso(at), lease_owner=None, lease_until=None)
+                )
+
+        self._retrying(work)
+
+    def retry_later(self, item_id: int, attempts: int, at: datetime, error: str, *, give_up: bool = False) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == item_id)
+                    .values(
+                        status="failed" if give_up else "pending",
+                        attempts=attempts,
+                        next_attempt_at=iso(at),
+                        last_error=error[:2000],
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+
+        self._retrying(work)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.kind, outbox.c.status, func.count()).group_by(outbox.c.kind, outbox.c.status)
+            )
+            return {f"{kind}:{status}": n for kind, status, n in rows}
+
+    # -- timers -------------------------------------------------------------------------------------
+
+    def _upsert_timers(self, conn: Connection, case_id: str, planned: Sequence[Timer]) -> None:
+        """Insert new timers and move pending ones whose date changed; fired ones stay as they are."""
+        if not planned:
+            return
+        existing = {
+            r.key: r
+            for r in conn.execute(
+                select(timers.c.key, timers.c.status, timers.c.fire_at).where(timers.c.case_id == case_id)
+            )
+        }
+        for t in planned:
+            row = {"deadline": t.deadline, "kind": t.kind, "fire_at": iso(t.fire_at), "due_at": iso(t.due)}
+            found = existing.get(t.key)
+            if found is None:
+                conn.execute(insert(timers).values(case_id=case_id, key=t.key, status="pending", **row))
+            elif found.status == "pending" and found.fire_at != row["fire_at"]:
+                conn.execute(
+                    update(timers).where(and_(timers.c.case_id == case_id, timers.c.key == t.key)).values(**row)
+                )
+
+    def claim_due_timers(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[TimerRow]:
+        stamp = iso(now)
+        free = or_(timers.c.lease_until.is_(None), timers.c.lease_until < stamp)
+        due = (
+            select(timers.c.case_id, timers.c.key)
+            .where(and_(timers.c.status == "pending", timers.c.fire_at <= stamp, free))
+            .order_by(timers.c.fire_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+
+        def work() -> list[TimerRow]:
+            with self._write() as conn:
+                keys = [(r.case_id, r.key) for r in conn.execute(due)]
+                claimed = []
+                for case_id, key in keys:
+                    where = and_(timers.c.case_id == case_id, timers.c.key == key)
+                    conn.execute(update(timers).where(where).values(lease_owner=owner, lease_until=iso(now + lease)))
+                    r = conn.execute(select(timers).where(where)).one()
+                    claimed.append(
+                        TimerRow(r.case_id, r.key, r.deadline, r.kind, from_iso(r.fire_at), from_iso(r.due_at))
+                    )
+                return claimed
+
+        return self._retrying(work)
+
+    def close_timer(
+        self,
+        timer: TimerRow,
+        status: Literal["fired", "met"],
+        at: datetime,
+        items: Sequence[OutboxItem] = (),
+        before: Case | None = None,
+        after: Case | None = None,
+        new_events: Sequence[Event] = (),
+    ) -> None:
+        """Mark a timer fired (with its mail, and the case's event when a deadline passed) or met, in one go."""
+
+        def work() -> None:
+            with self._write() as conn:
+                if before is not None and after is not None:
+                    self._bump(conn, before, after.version, after.head_hash)
+                    conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
+                    self._insert_events(conn, new_events)
+                where = and_(timers.c.case_id == timer.case_id, timers.c.key == timer.key, timers.c.status == "pending")
+                done = conn.execute(
+                    update(timers).where(where).values(status=status, fired_at=iso(at), lease_owner=None)
+                )
+                if done.rowcount == 1:  # nobody closed it meanwhile: only then its mail goes out
+                    self._insert_outbox(conn, items)
+
+        self._retrying(work)
+
+    def timers_of(self, case_id: str) -> list[tuple[str, str, datetime]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(timers.c.key, timers.c.status, timers.c.fire_at).where(timers.c.case_id == case_id)
+            )
+            return [(r.key, r.status, from_iso(r.fire_at)) for r in rows]
 
     # -- users and the system stream ----------------------------------------------------------------
 

@@ -166,8 +166,15 @@ def _not_a_number(what_sv: str, what_en: str, value: JsonValue) -> Verdict:
     given_sv = "saknas" if value is None else f"är inte ett tal: {value!r}"
     given_en = "is missing" if value is None else f"is not a number: {value!r}"
     return Verdict.breaks(
-        f"{what_sv.capitalize()} {given_sv}.", f"The {what_en} {given_en}.", f"Ange {what_sv} som ett tal, t.ex. 100."
+        f"{what_sv.capitalize()} {given_sv}.",
+        f"The value for {what_en} {given_en}.",
+        f"Ange {what_sv} som ett tal, t.ex. 100.",
     )
+
+
+def _either(codes: list[str], word: str) -> str:
+    """Codes joined for a sentence: A; A or B; A, B or C (`word` is "or" or "eller")."""
+    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} {word} {codes[-1]}"
 
 
 @rule(
@@ -225,8 +232,8 @@ def known_code(values: Mapping[str, JsonValue]) -> Verdict:
         return Verdict.holds()
     close = _close_codes(code, {key: course.code for key, course in _course_table().items()})
     if close:
-        guess_sv = f" Menar du {' eller '.join(close)}?"
-        guess_en = f" Did you mean {' or '.join(close)}?"
+        guess_sv = f" Menar du {_either(close, 'eller')}?"
+        guess_en = f" Did you mean {_either(close, 'or')}?"
         fix = f"Skriv kurskoden exakt som i kurskatalogen, troligen {close[0]}."
     else:
         guess_sv = guess_en = ""
@@ -264,7 +271,7 @@ def subcourse_choosable(values: Mapping[str, JsonValue]) -> Verdict:
     wanted = code.upper()
     if wanted in NOT_CHOOSABLE:
         subject = wanted[:-1]
-        others = ", ".join(f"{subject}{letter}" for letter in "BC") + f" eller {subject}D"
+        others = _either([f"{subject}{letter}" for letter in "BCD"], "eller")
         return Verdict.breaks(
             f"{code} är delkurs 1 för {subject}, som inte är sökbar i kurskatalogen och inte valbar i Alvis.",
             f"{code} is part course 1 of {subject}, which is not searchable in the catalogue and cannot be "

@@ -27,8 +27,34 @@ JARFALLA_REGISTRATION = (
 _DATE = re.compile(r"(\d{4})(-?)(\d{2})\2(\d{2})")
 _YES = frozenset({"ja", "j", "yes", "y", "true", "1", "x"})
 _NO = frozenset({"nej", "n", "no", "false", "0"})
-_MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"]
-_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+_MONTHS_SV = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+_MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 class BadArgument(Exception):
