@@ -63,6 +63,11 @@ class CaseFilter:
 class CaseStore(Protocol):
     """Cases, their histories, the outbox, pinned procedure texts and users, with optimistic locking."""
 
+    @property
+    def supports_many_workers(self) -> bool:
+        """Whether several worker processes may share this store (PostgreSQL yes, SQLite one at a time)."""
+        ...
+
     def save_procedure_version(
         self, procedure_hash: str, procedure_id: str, text: str, data: str, at: datetime
     ) -> None:
@@ -146,6 +151,16 @@ class CaseStore(Protocol):
     ) -> None:
         """Close a due timer with its mail (and the case's event) in one transaction; a second close is a no-op."""
         ...
+
+    def add_outbox_once(self, items: Sequence[OutboxItem]) -> int: ...
+
+    def open_cases_of(self, actor: str) -> list[Case]: ...
+
+    def register_worker(self, worker: str, now: datetime, *, single_only: bool, stale_after: timedelta) -> None: ...
+
+    def heartbeat(self, worker: str, now: datetime) -> None: ...
+
+    def unregister_worker(self, worker: str) -> None: ...
 
     def get_user(self, name: str) -> User | None: ...
 

@@ -218,8 +218,8 @@ class RegistrationReport:
 
     def summary(self) -> str:
         lines = [
-            f"{self.rows} rows: {self.checked} checked, {len(self.violations)} violation(s), "
-            f"{len(self.bad_rows)} bad row(s)"
+            f"{_count(self.rows, 'row')}: {self.checked} checked, {_count(len(self.violations), 'violation')}, "
+            f"{_count(len(self.bad_rows), 'bad row')}"
         ]
         lines += [f"  {rule_id}: {count}" for rule_id, count in self.counts().items()]
         lines.append(f"rules run: {', '.join(self.rules_run) or 'none'}")
@@ -250,6 +250,10 @@ class RegistrationReport:
             "rules_run": list(self.rules_run),
             "rules_not_run": dict(self.rules_not_run),
         }
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class RegistrationFileInvalid(RutinError):
@@ -375,9 +379,12 @@ def _read_row(columns: list[Column | None], cells: list[str]) -> tuple[Row, dict
     if len(cells) > len(columns) and not any(c.strip() for c in cells[len(columns) :]):
         cells = cells[: len(columns)]  # trailing empty cells, as spreadsheets write them
     if len(cells) != len(columns):
+        quote = any("\n" in cell for cell in cells)  # a quote never closed swallows the lines after it
         problems.add(
-            f"raden har {len(cells)} kolumner, rubrikraden {len(columns)}",
-            f"the row has {len(cells)} columns, the header {len(columns)}",
+            f"raden har {len(cells)} kolumner, rubrikraden {len(columns)}"
+            + (" (ett citattecken som aldrig stängs?)" if quote else ""),
+            f"the row has {len(cells)} columns, the header {len(columns)}"
+            + (" (a quote that is never closed?)" if quote else ""),
         )
         return {}, {}, problems
     row: Row = {}
@@ -410,7 +417,8 @@ def _plan(columns: set[str], switches: RuleSwitches) -> tuple[list[tuple[Rule, B
         wanted = [binding.args.get(p.name, p.name) for p in found.params if p.required] + list(binding.needs)
         absent = [name for name in dict.fromkeys(wanted) if name not in columns]
         if absent:
-            skipped[found.id] = f"the file has no column {', '.join(absent)}"
+            noun = "column" if len(absent) == 1 else "columns"
+            skipped[found.id] = f"the file has no {noun} {', '.join(absent)}"
         else:
             runs.append((found, binding))
     return runs, skipped

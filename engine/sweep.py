@@ -213,3 +213,51 @@ def deliver_mail(service: Rutin, mailer: Mailer, *, owner: str, limit: int = 100
         service.store.mark_sent(item.id or 0, service.now(), attempts)  # the window a crash can repeat a mail in
         report.sent += 1
     return report
+
+
+# -- the daily digest ---------------------------------------------------------------------------------
+
+
+def send_digests(service: Rutin) -> int:
+    """Write each person's digest of what is due, waiting and overdue to the outbox, once a day per person."""
+    from engine.notices import digest
+    from engine.views import pick
+
+    now = service.now()
+    day = now.astimezone(_SWEDEN).date().isoformat()
+    items: list[OutboxItem] = []
+    for user in service.store.list_users():
+        if not user.email:
+            continue
+        cases = service.store.open_cases_of(user.name)
+        sections: dict[str, list[tuple[str, str, str]]] = {
+            "Försenade": [],
+            "Att göra nu": [],
+            "Väntar på ett annat system": [],
+        }
+        for case in cases:
+            loaded = service.pinned(case.procedure_hash)
+            step = loaded.procedure.step(case.state)
+            what = f"{pick(loaded.procedure.title, None, 'sv')}: {step.title}"
+            status = case.display_status(now)
+            if status == "overdue":
+                when = f"försenat sedan {_local(case.overdue_at)}" if case.overdue_at else ""
+                sections["Försenade"].append((case.id, what, when))
+            elif status == "waiting" and case.wait is not None:
+                sections["Väntar på ett annat system"].append(
+                    (case.id, what, f"väntas senast {_local(case.wait.expected_by)}")
+                )
+            elif status == "open":
+                sections["Att göra nu"].append((case.id, what, ""))
+        if not any(sections.values()):
+            continue
+        draft = digest(user.display_name or user.name, now, sections, user.email)
+        items.append(_mail("-", 0, f"digest.{user.name}.{day}", draft, now))
+    return service.store.add_outbox_once(items)
+
+
+_SWEDEN = __import__("zoneinfo").ZoneInfo("Europe/Stockholm")
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(_SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else ""

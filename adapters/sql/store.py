@@ -15,16 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
 
-from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, timers, users
+from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, timers, users, workers
 from engine.access import User
 from engine.case import Case, DisplayStatus, Wait
+from engine.deadlines import Timer
 from engine.errors import NotFound, RutinError, StaleCase
 from engine.history import GENESIS, Event, seal
-from engine.deadlines import Timer
 from engine.ports import CaseFilter, OutboxItem, TimerRow
 from engine.values import JsonValue
 
@@ -49,6 +49,10 @@ class SqlCaseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+
+    @property
+    def supports_many_workers(self) -> bool:
+        return not self._sqlite
 
     # -- transactions ------------------------------------------------------------------------------
 
@@ -451,6 +455,33 @@ class SqlCaseStore:
 
         self._retrying(work)
 
+    def add_outbox_once(self, items: Sequence[OutboxItem]) -> int:
+        """Insert the items whose key is new (a digest already written today is not written again)."""
+
+        def work() -> int:
+            with self._write() as conn:
+                keys = [i.key for i in items]
+                existing = (
+                    set(conn.execute(select(outbox.c.key).where(outbox.c.key.in_(keys))).scalars()) if keys else set()
+                )
+                fresh = [i for i in items if i.key not in existing]
+                self._insert_outbox(conn, fresh)
+                return len(fresh)
+
+        return self._retrying(work)
+
+    def open_cases_of(self, actor: str) -> list[Case]:
+        """The cases not done that the person started or acted on."""
+        acted = select(events.c.stream).where(events.c.actor == actor).distinct()
+        query = (
+            select(cases, streams.c.version, streams.c.head_hash)
+            .join(streams, streams.c.id == cases.c.id)
+            .where(and_(cases.c.status != "done", or_(cases.c.created_by == actor, cases.c.id.in_(acted))))
+            .order_by(cases.c.overdue_at, cases.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [self._case(r._mapping) for r in conn.execute(query)]
+
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -539,6 +570,51 @@ class SqlCaseStore:
                 select(timers.c.key, timers.c.status, timers.c.fire_at).where(timers.c.case_id == case_id)
             )
             return [(r.key, r.status, from_iso(r.fire_at)) for r in rows]
+
+    # -- workers ------------------------------------------------------------------------------------
+
+    def register_worker(self, worker: str, now: datetime, *, single_only: bool, stale_after: timedelta) -> None:
+        """Record a running worker; with `single_only` (SQLite) refuse while another one is alive."""
+        import os
+        import socket
+
+        def work() -> None:
+            with self._write() as conn:
+                alive = conn.execute(
+                    select(workers.c.id, workers.c.host, workers.c.pid).where(
+                        workers.c.heartbeat_at > iso(now - stale_after)
+                    )
+                ).first()
+                if single_only and alive is not None:
+                    raise RutinError(
+                        f"another worker is running on this SQLite database ({alive.host}, process {alive.pid})",
+                        "SQLite supports one worker at a time: stop the other one, or use PostgreSQL for several",
+                    )
+                conn.execute(
+                    insert(workers).values(
+                        id=worker,
+                        host=socket.gethostname(),
+                        pid=os.getpid(),
+                        started_at=iso(now),
+                        heartbeat_at=iso(now),
+                    )
+                )
+
+        self._retrying(work)
+
+    def heartbeat(self, worker: str, now: datetime) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(update(workers).where(workers.c.id == worker).values(heartbeat_at=iso(now)))
+
+        self._retrying(work)
+
+    def unregister_worker(self, worker: str) -> None:
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(delete(workers).where(workers.c.id == worker))
+
+        self._retrying(work)
 
     # -- users and the system stream ----------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The worker process: APScheduler jobs over the application layer's sweep, mail delivery and digests."""
