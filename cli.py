@@ -767,12 +767,13 @@ def rules_list(s: Settings, as_json: bool) -> None:
     if as_json:
         emit_json([{**r.to_json(), "on": switches.is_on(r)} for r in rules])
         return
-    out = table("rule", "scope", "on", "title", "cites")
+    out = table("rule", "scope", "on", "title")
     for r in rules:
         scope = f"{r.scope}:{r.municipality}" if r.municipality else r.scope
         title = r.title_en if s.lang == "en" else r.title
-        out.add_row(r.id, scope, "yes" if switches.is_on(r) else "off", title, f"”{r.cite}”")
+        out.add_row(r.id, scope, "yes" if switches.is_on(r) else "off", title)
     show_table(out)
+    click.echo(f"{len(rules)} rules; their citations: rutin rules list --json")
 
 
 @check_group.command("registrations")
@@ -781,15 +782,19 @@ def rules_list(s: Settings, as_json: bool) -> None:
 @pass_settings
 def check_registrations_command(s: Settings, file: Path, as_json: bool) -> None:
     """Run the registration rules over a CSV export; every violation with its row, rule and fix. Exit 1 if any."""
-    from adapters.procedure_folder import read_text
-    from engine.registrations import check_registrations
+    from engine.errors import RutinError
+    from engine.registrations import check_registrations, decode_export
 
     with refusals():
-        report = check_registrations(read_text(file), switches=s.switches())
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise RutinError(f"cannot read {file}: {exc.strerror}", "give the path of a CSV export") from exc
+        report = check_registrations(decode_export(data), switches=s.switches())
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(report.to_text())
+        click.echo(report.to_text("en" if s.lang == "en" else "sv"))
     if report.violations or report.bad_rows:
         raise SystemExit(1)
 

@@ -529,9 +529,15 @@ def time_process(argv: list[str]) -> float:
     return elapsed
 
 
-def median_runs(make: Callable[[int], list[str]], runs: int) -> float:
-    time_process(make(runs))  # one untimed run, so every timed one finds the files in the OS cache
-    return statistics.median(time_process(make(i)) for i in range(runs))
+def paired_medians(first: Callable[[int], list[str]], second: Callable[[int], list[str]], runs: int) -> list[float]:
+    """Median seconds of each command, run in turns so that both see the same load from other processes."""
+    time_process(first(runs))  # one untimed run each, so every timed one finds the files in the OS cache
+    time_process(second(runs))
+    times: list[list[float]] = [[], []]
+    for i in range(runs):
+        times[0].append(time_process(first(i)))
+        times[1].append(time_process(second(i)))
+    return [statistics.median(t) for t in times]
 
 
 def import_profile(db: Path, case_id: str, action: str, top: int = 8) -> list[str]:
@@ -642,7 +648,7 @@ def _signed_mib(n: float) -> str:
 
 def report_cli(cli: float, base: float, action: str, imports: list[str]) -> None:
     ratio = cli / base
-    print(f"\n4. CLI step in a fresh process (median of {CLI_RUNS}, after one untimed run each)")
+    print(f"\n4. CLI step in a fresh process (median of {CLI_RUNS}, taking turns, after one untimed run each)")
     print_table(
         [
             ("", "seconds"),
@@ -689,8 +695,11 @@ def run(n: int, rutin_db: Path, profile: bool = False) -> None:
 
     second = plan[1]  # the memory phase leaves its cases here, one step done
     cases = open_case_ids(memory_db, second.step, CLI_RUNS + 2)
-    cli = median_runs(lambda i: cli_command(memory_db, cases[i], second.action), CLI_RUNS)
-    base = median_runs(lambda _: [sys.executable, "-c", "import sqlalchemy"], CLI_RUNS)
+    cli, base = paired_medians(
+        lambda i: cli_command(memory_db, cases[i], second.action),
+        lambda _: [sys.executable, "-c", "import sqlalchemy"],
+        CLI_RUNS,
+    )
     slow = cli / base > CLI_TARGET
     imports = import_profile(memory_db, cases[CLI_RUNS + 1], second.action) if slow else []
     report_cli(cli, base, second.action, imports)
@@ -712,8 +721,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.cases < 1:
-        parser.error("--cases must be at least 1")
+    if args.cases < 2:
+        parser.error("--cases must be at least 2 (the CLI timing steps 7 of the 3N+1 cases left open)")
     if args.memory_child:
         memory_child(args.cases, args.db)
         return
