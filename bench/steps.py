@@ -62,6 +62,7 @@ TARGET_RATIO = 0.5  # Rutin's step rate against plain sqlite3's
 CLI_TARGET = 1.5  # a CLI step against `python -c "import sqlalchemy"`
 CLI_RUNS = 5
 BASELINE_RUNS = 3
+MEMORY_MIN_EXTRA = 200  # below this many extra open cases, a few hundred blocks of cache warming look like growth
 HELD_CASE_BLOCKS = 27  # sys.getallocatedblocks() per loaded Case kept in a list, measured 2026-11-22
 
 
@@ -635,6 +636,9 @@ def report_memory(found: list[Memory]) -> None:
         f"  from {small.open_cases} to {big.open_cases} open cases: RSS {_signed_mib(big.rss - small.rss)}, "
         f"peak {_signed_mib(big.peak - small.peak)}, {per_case:+.2f} Python blocks per extra case"
     )
+    if extra < MEMORY_MIN_EXTRA:
+        print(f"  verdict: too few cases to tell caches warming from cases kept (use --cases {MEMORY_MIN_EXTRA // 2})")
+        return
     flat = per_case < HELD_CASE_BLOCKS / 5
     print(
         f"  verdict: {'flat' if flat else 'GROWS with the open cases'} (flat means under {HELD_CASE_BLOCKS // 5} "
