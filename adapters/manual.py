@@ -12,6 +12,7 @@ from engine.values import JsonValue
 class ManualAdapter:
     name = "manual"
     answers_by_person = True
+    simulates = False
 
     def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None:
         return None  # a person answers through the wait's confirm / not-yet buttons

@@ -56,6 +56,7 @@ def subject(args: Mapping[str, JsonValue]) -> str:
 class SandboxAdapter:
     name = "sandbox"
     answers_by_person = False
+    simulates = True
 
     def __init__(self, engine: Engine, delays: SandboxDelays | None = None) -> None:
         self.engine = engine

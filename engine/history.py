@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,10 +34,20 @@ class Event:
     hash: str
 
     def payload(self) -> dict[str, Any]:
-        body = asdict(self)
-        body.pop("hash")
-        body["at"] = self.at.isoformat()
-        return body
+        # by hand rather than dataclasses.asdict, which deep-copies: this runs for every event written and verified
+        return {
+            "stream": self.stream,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "step": self.step,
+            "action": self.action,
+            "data": self.data,
+            "state": self.state,
+            "procedure_hash": self.procedure_hash,
+            "prev_hash": self.prev_hash,
+        }
 
     def to_json(self) -> dict[str, Any]:
         body = self.payload()
@@ -68,7 +78,7 @@ def seal(
     procedure_hash: str | None = None,
 ) -> Event:
     draft = Event(stream, seq, at, actor, kind, step, action, data or {}, state, procedure_hash, prev_hash, "")
-    return Event(**{**draft.__dict__, "hash": compute_hash(draft.payload())})
+    return replace(draft, hash=compute_hash(draft.payload()))
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,12 @@ class CaseStore(Protocol):
 
     def unregister_worker(self, worker: str) -> None: ...
 
+    def load_step(self, case_id: str, actor: str) -> tuple[User | None, Case]:
+        """The acting user (None when unknown) and the case, in one read; raise NotFound for the case."""
+        ...
+
+    def mark_outbox_key(self, key: str, status: Literal["done", "failed", "pending"]) -> None: ...
+
     def get_user(self, name: str) -> User | None: ...
 
     def save_user(self, user: User, actor: str, at: datetime) -> None:
@@ -183,6 +189,7 @@ class SystemAdapter(Protocol):
 
     name: str
     answers_by_person: bool
+    simulates: bool  # True only for the sandbox: its `perform` changes its simulated world
 
     def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None: ...
 

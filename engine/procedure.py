@@ -10,6 +10,7 @@ annotations are read only by pydantic, inside `engine.schema`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from engine.duration import parse_duration
@@ -368,10 +369,11 @@ class Procedure:
     deadlines: list[Deadline] = field(default_factory=list)
 
     def step(self, step_id: str) -> AnyStep:
-        for s in self.steps:
-            if s.id == step_id:
-                return s
-        raise KeyError(step_id)
+        return self._by_id[step_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, AnyStep]:
+        return {s.id: s for s in self.steps}
 
     @property
     def first_step(self) -> str:

@@ -86,6 +86,7 @@ class Rutin:
         self.switches = switches
         self._machines = MachineCache()
         self._pinned: dict[str, LoadedProcedure] = {}
+        self._current: dict[tuple[str, str], LoadedProcedure] = {}
 
     # -- time and people ----------------------------------------------------------------------------
 
@@ -114,7 +115,14 @@ class Rutin:
         from engine.loader import load_procedure_text
 
         text, path = self.source.text(procedure_id)
-        return load_procedure_text(text, path)
+        key = (path, text)
+        loaded = self._current.get(key)
+        if loaded is None:  # parse and validate once per text; the file is still read every time, to see edits
+            loaded = load_procedure_text(text, path)
+            if len(self._current) > 64:
+                self._current.clear()
+            self._current[key] = loaded
+        return loaded
 
     def pinned(self, procedure_hash: str) -> LoadedProcedure:
         """The version a case runs on, rebuilt from its stored validated data (no YAML, no pydantic)."""
@@ -168,7 +176,7 @@ class Rutin:
         self.store.save_procedure_version(loaded.hash, loaded.id, loaded.text, canonical_json(loaded.data), now)
         items = self.outbox(outcome) + self._premise(loaded, outcome.case, now)
         self.store.create_case(outcome.case, outcome.events, items, self.timers(loaded, outcome.case))
-        self.dispatch(outcome.case.id)
+        self.perform_now(items)
         return self.show(outcome.case.id, actor)
 
     def show(self, case_id: str, actor: str) -> CaseView:
@@ -180,8 +188,8 @@ class Rutin:
         return case_view(self.pinned(case.procedure_hash), case, self.now(), self.systems.manual, self.lang)
 
     def do(self, case_id: str, action: str, fields: Mapping[str, object], actor: str) -> CaseView:
-        user = self.user(actor)
-        case = self.store.load_case(case_id)
+        found, case = self.store.load_step(case_id, actor)  # one read for both: this is every step's hot path
+        user = found or self.user(actor)
         loaded = self.pinned(case.procedure_hash)
         now = self.now()
         if case.status != "done":
@@ -205,8 +213,9 @@ class Rutin:
             elif refused.state is not None:
                 raise self._moved_on(case, action, refused) from None
             raise
-        self.store.commit(case, outcome.case, outcome.events, self.outbox(outcome), self.timers(loaded, outcome.case))
-        self.dispatch(case_id)
+        items = self.outbox(outcome)
+        self.store.commit(case, outcome.case, outcome.events, items, self.timers(loaded, outcome.case))
+        self.perform_now(items)
         return self.view(outcome.case)
 
     def _translate(self, refused: ActionRefused) -> None:
@@ -252,8 +261,23 @@ class Rutin:
         case = outcome.case
         seq = outcome.events[-1].seq
         items = [self._mail_item(case, seq, i, m) for i, m in enumerate(outcome.mails)]
-        items += [self._perform_item(case, seq, i, p) for i, p in enumerate(outcome.performs)]
+        items += [
+            self._perform_item(case, seq, i, p)
+            for i, p in enumerate(outcome.performs)
+            if self.systems.adapter_for(p.system).simulates  # a person changes a real system: nothing to simulate
+        ]
         return items
+
+    def perform_now(self, items: list[OutboxItem]) -> None:
+        """Hand just-committed simulated actions to their adapter; one that fails stays for the worker's sweep."""
+        for item in items:
+            if item.kind != "perform":
+                continue
+            try:
+                self.systems.adapter_for(str(item.payload["system"])).perform(item)
+            except AdapterError:
+                continue
+            self.store.mark_outbox_key(item.key, "done")
 
     def _mail_item(self, case: Case, seq: int, index: int, mail: MailDraft) -> OutboxItem:
         return mail_item(case.id, seq, f"{case.id}.{seq}.{index}.{mail.step}", mail, self.now())
@@ -275,6 +299,8 @@ class Rutin:
         premise = loaded.procedure.sandbox.premise if loaded.procedure.sandbox else []
         items = []
         for i, fact in enumerate(premise):
+            if not self.systems.adapter_for(fact.system).simulates:
+                continue
             args = {p: resolve_arg(n, case.data) for p, n in fact.args.items()}
             payload: dict[str, Any] = {
                 "system": fact.system,

@@ -118,10 +118,9 @@ def _sweep_case(service: Rutin, case: Case, now: datetime, report: SweepReport) 
         machine = service.machine(loaded)
         move = Move(SATISFIED, WORKER, now, source=f"{adapter.name}:{step.system}")
         outcome = advance(loaded, machine, case, move, service.systems.manual, internal=True, switches=service.switches)
-        service.store.commit(
-            case, outcome.case, outcome.events, service.outbox(outcome), service.timers(loaded, outcome.case)
-        )
-        service.dispatch(case.id)
+        items = service.outbox(outcome)
+        service.store.commit(case, outcome.case, outcome.events, items, service.timers(loaded, outcome.case))
+        service.perform_now(items)
         report.advanced.append(case.id)
     else:
         again = now + parse_duration(step.check_every)

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
 
+from adapters.sql.fastpath import Prepared, transaction
 from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, timers, users, workers
 from engine.access import User
 from engine.case import Case, DisplayStatus, Wait
@@ -45,10 +47,100 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def _outbox_row(i: OutboxItem) -> dict[str, Any]:
+    return {
+        "case_id": i.case_id,
+        "seq": i.seq,
+        "kind": i.kind,
+        "payload": _dumps(i.payload),
+        "created_at": iso(i.created_at),
+        "key": i.key,
+        "status": i.status,
+        "attempts": i.attempts,
+        "next_attempt_at": iso(i.created_at),
+    }
+
+
+_CASE_ROW = (
+    "state",
+    "status",
+    "data",
+    "wait",
+    "due_at",
+    "overdue_at",
+    "updated_at",
+    "route",
+    "deadline_at",
+    "lease_owner",
+    "lease_until",
+)
+_EVENT_ROW = (
+    "stream",
+    "seq",
+    "at",
+    "actor",
+    "kind",
+    "step",
+    "action",
+    "data",
+    "state",
+    "procedure_hash",
+    "prev_hash",
+    "hash",
+)
+_OUTBOX_ROW = ("case_id", "seq", "kind", "payload", "created_at", "key", "status", "attempts", "next_attempt_at")
+
+
+class _Hot:
+    """The statements of a person's step, compiled once for the engine (see fastpath.py)."""
+
+    def __init__(self, engine: Engine) -> None:
+        p = bindparam
+        self.load_case = Prepared(
+            engine,
+            select(cases, streams.c.version, streams.c.head_hash)
+            .join(streams, streams.c.id == cases.c.id)
+            .where(cases.c.id == p("case_id")),
+        )
+        self.get_user = Prepared(engine, select(users).where(users.c.name == p("name")))
+        self.bump = Prepared(
+            engine,
+            update(streams)
+            .where(and_(streams.c.id == p("sid"), streams.c.version == p("before")))
+            .values(version=p("after"), head_hash=p("head")),
+        )
+        self.stream_state = Prepared(
+            engine,
+            select(streams.c.version, cases.c.state)
+            .join(cases, cases.c.id == streams.c.id, isouter=True)
+            .where(streams.c.id == p("sid")),
+        )
+        self.update_case = Prepared(
+            engine, update(cases).where(cases.c.id == p("cid")).values({c: p(f"v_{c}") for c in _CASE_ROW})
+        )
+        self.insert_event = Prepared(engine, insert(events).values({c: p(f"v_{c}") for c in _EVENT_ROW}))
+        self.mark_key = Prepared(
+            engine,
+            update(outbox)
+            .where(outbox.c.key == p("key"))
+            .values(status=p("status"), attempts=outbox.c.attempts + literal_column("1")),
+        )
+        self.insert_outbox = Prepared(engine, insert(outbox).values({c: p(f"v_{c}") for c in _OUTBOX_ROW}))
+
+
+def _prefixed(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"v_{k}": v for k, v in row.items()}
+
+
+def _named(cursor: Any, row: Sequence[Any]) -> dict[str, Any]:
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
 class SqlCaseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        self._hot = _Hot(engine)
 
     @property
     def supports_many_workers(self) -> bool:
@@ -68,7 +160,7 @@ class SqlCaseStore:
         while True:
             try:
                 return work()
-            except OperationalError as exc:
+            except (OperationalError, sqlite3.OperationalError) as exc:
                 if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
                     raise
                 if time.monotonic() > deadline:
@@ -150,15 +242,12 @@ class SqlCaseStore:
             raise RutinError(f"a case with id {case.id} already exists", "start it again to get a new id") from exc
 
     def load_case(self, case_id: str) -> Case:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(cases, streams.c.version, streams.c.head_hash)
-                .join(streams, streams.c.id == cases.c.id)
-                .where(cases.c.id == case_id)
-            ).first()
-        if row is None:
+        with transaction(self.engine, write=False) as cursor:
+            row = self._hot.load_case.run(cursor, {"case_id": case_id}).fetchone()
+            found = _named(cursor, row) if row is not None else None
+        if found is None:
             raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
-        return self._case(row._mapping)
+        return self._case(found)
 
     def commit(
         self,
@@ -168,13 +257,34 @@ class SqlCaseStore:
         items: Sequence[OutboxItem],
         planned: Sequence[Timer] = (),
     ) -> None:
+        if planned:  # deadline timers are rare: the general path writes them in the same transaction
+
+            def general() -> None:
+                with self._write() as conn:
+                    self._bump(conn, before, after.version, after.head_hash)
+                    conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
+                    self._insert_events(conn, new_events)
+                    self._insert_outbox(conn, items)
+                    self._upsert_timers(conn, before.id, planned)
+
+            self._retrying(general)
+            return
+        hot = self._hot
+
         def work() -> None:
-            with self._write() as conn:
-                self._bump(conn, before, after.version, after.head_hash)
-                conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
-                self._insert_events(conn, new_events)
-                self._insert_outbox(conn, items)
-                self._upsert_timers(conn, before.id, planned)
+            with transaction(self.engine, write=True) as cursor:
+                bumped = hot.bump.run(
+                    cursor,
+                    {"sid": before.id, "before": before.version, "after": after.version, "head": after.head_hash},
+                )
+                if bumped.rowcount != 1:
+                    row = hot.stream_state.run(cursor, {"sid": before.id}).fetchone()
+                    raise StaleCase(before.id, before.version, row[0] if row else None, row[1] if row else None)
+                hot.update_case.run(cursor, {"cid": before.id, **_prefixed(self._case_row(after))})
+                for event in new_events:
+                    hot.insert_event.run(cursor, _prefixed(self._event_row(event)))
+                for item in items:
+                    hot.insert_outbox.run(cursor, _prefixed(_outbox_row(item)))
 
         self._retrying(work)
 
@@ -214,23 +324,7 @@ class SqlCaseStore:
 
     def _insert_outbox(self, conn: Connection, items: Sequence[OutboxItem]) -> None:
         if items:
-            conn.execute(
-                insert(outbox),
-                [
-                    {
-                        "case_id": i.case_id,
-                        "seq": i.seq,
-                        "kind": i.kind,
-                        "payload": _dumps(i.payload),
-                        "created_at": iso(i.created_at),
-                        "key": i.key,
-                        "status": i.status,
-                        "attempts": i.attempts,
-                        "next_attempt_at": iso(i.created_at),
-                    }
-                    for i in items
-                ],
-            )
+            conn.execute(insert(outbox), [_outbox_row(i) for i in items])
 
     @staticmethod
     def _case_row(case: Case) -> dict[str, Any]:
@@ -618,10 +712,28 @@ class SqlCaseStore:
 
     # -- users and the system stream ----------------------------------------------------------------
 
+    def load_step(self, case_id: str, actor: str) -> tuple[User | None, Case]:
+        with transaction(self.engine, write=False) as cursor:
+            row = self._hot.get_user.run(cursor, {"name": actor}).fetchone()
+            user = self._user(_named(cursor, row)) if row is not None else None
+            row = self._hot.load_case.run(cursor, {"case_id": case_id}).fetchone()
+            found = _named(cursor, row) if row is not None else None
+        if found is None:
+            raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
+        return user, self._case(found)
+
+    def mark_outbox_key(self, key: str, status: Literal["done", "failed", "pending"]) -> None:
+        def work() -> None:
+            with transaction(self.engine, write=True) as cursor:
+                self._hot.mark_key.run(cursor, {"key": key, "status": status})
+
+        self._retrying(work)
+
     def get_user(self, name: str) -> User | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).first()
-        return self._user(row._mapping) if row else None
+        with transaction(self.engine, write=False) as cursor:
+            row = self._hot.get_user.run(cursor, {"name": name}).fetchone()
+            found = _named(cursor, row) if row is not None else None
+        return self._user(found) if found else None
 
     def list_users(self) -> list[User]:
         with self.engine.connect() as conn:

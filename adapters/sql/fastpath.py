@@ -1,0 +1,72 @@
+"""The hot path of a step: Core statements compiled once for the dialect, run on the driver's own cursor.
+
+A person's step is a read of the user and the case, then one short write transaction. Building and
+compiling SQLAlchemy statements on every call costs several times what SQLite itself spends, so these few
+statements are written with Core (portable SQL, the same for SQLite and PostgreSQL), compiled once per
+engine, and executed with the DBAPI cursor inside a transaction this module opens and ends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.sql import ClauseElement
+
+
+class Prepared:
+    """One statement, compiled for one dialect; `run` takes named values and executes it."""
+
+    def __init__(self, engine: Engine, statement: ClauseElement) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        order = getattr(compiled, "positiontup", None)  # set for positional paramstyles (SQLite: qmark)
+        self.positional: tuple[str, ...] | None = tuple(order) if order else None
+
+    def args(self, values: Mapping[str, Any]) -> Any:
+        if self.positional is None:
+            return dict(values)
+        return tuple(values[name] for name in self.positional)
+
+    def run(self, cursor: Any, values: Mapping[str, Any]) -> Any:
+        cursor.execute(self.sql, self.args(values))
+        return cursor
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
+    """A driver cursor in a transaction: BEGIN IMMEDIATE for SQLite writes (see database.py), commit or roll back."""
+    raw = engine.raw_connection()
+    sqlite = engine.dialect.name == "sqlite"
+    cursor = raw.cursor()
+    try:
+        if sqlite and write:  # a read is one statement: SQLite's autocommit is consistent enough for it
+            cursor.execute("BEGIN IMMEDIATE")
+        yield cursor
+        if sqlite:
+            if write:
+                cursor.execute("COMMIT")
+        else:
+            raw.commit()
+    except BaseException:
+        try:
+            if sqlite:
+                if raw.driver_connection is not None and raw.driver_connection.in_transaction:
+                    cursor.execute("ROLLBACK")
+            else:
+                raw.rollback()
+        finally:
+            cursor.close()
+            raw.close()
+        raise
+    cursor.close()
+    raw.close()
+
+
+def is_locked(error: BaseException) -> bool:
+    """A transient lock (SQLite's 'database is locked' / busy), worth trying again."""
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
