@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, insert, select
+from sqlalchemy import Engine, and_, bindparam, insert, select
 
+from adapters.sql.fastpath import Prepared, transaction
 from adapters.sql.store import iso
 from adapters.sql.tables import sandbox_facts
 from engine.catalogue import QUERIES
@@ -61,6 +62,10 @@ class SandboxAdapter:
     def __init__(self, engine: Engine, delays: SandboxDelays | None = None) -> None:
         self.engine = engine
         self.delays = delays or SandboxDelays()
+        p = bindparam  # the statements of `perform`, compiled once for this engine
+        self._seen = Prepared(engine, select(sandbox_facts.c.id).where(sandbox_facts.c.source == p("source")).limit(1))
+        columns = ("system", "fact", "subject", "value", "effective_at", "source")
+        self._add = Prepared(engine, insert(sandbox_facts).values({c: p(f"v_{c}") for c in columns}))
 
     def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None:
         if query not in QUERIES:
@@ -83,24 +88,22 @@ class SandboxAdapter:
 
     def perform(self, item: OutboxItem) -> None:
         facts = self._facts(item.payload)
-        with self.engine.connect().execution_options(rutin_write=True) as conn, conn.begin():
-            seen = conn.execute(select(sandbox_facts.c.id).where(sandbox_facts.c.source == item.key).limit(1)).first()
-            if seen is not None:
-                return
-            conn.execute(
-                insert(sandbox_facts),
-                [
+        seen, add = self._seen, self._add
+        with transaction(self.engine, write=True) as cursor:
+            if seen.run(cursor, {"source": item.key}).fetchone() is not None:
+                return  # applied already: a retried outbox item changes nothing
+            for f in facts:
+                add.run(
+                    cursor,
                     {
-                        "system": f.system,
-                        "fact": f.fact,
-                        "subject": subject(f.args),
-                        "value": f.value,
-                        "effective_at": iso(item.created_at + f.delay),
-                        "source": item.key,
-                    }
-                    for f in facts
-                ],
-            )
+                        "v_system": f.system,
+                        "v_fact": f.fact,
+                        "v_subject": subject(f.args),
+                        "v_value": f.value,
+                        "v_effective_at": iso(item.created_at + f.delay),
+                        "v_source": item.key,
+                    },
+                )
 
     def _facts(self, payload: Mapping[str, JsonValue]) -> list[_Fact]:
         action = str(payload.get("action"))

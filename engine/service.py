@@ -277,7 +277,8 @@ class Rutin:
                 self.systems.adapter_for(str(item.payload["system"])).perform(item)
             except AdapterError:
                 continue
-            self.store.mark_outbox_key(item.key, "done")
+            # the row stays pending until the worker's next dispatch marks it: performing is idempotent, and
+            # leaving the mark to the worker keeps a second write transaction off every step
 
     def _mail_item(self, case: Case, seq: int, index: int, mail: MailDraft) -> OutboxItem:
         return mail_item(case.id, seq, f"{case.id}.{seq}.{index}.{mail.step}", mail, self.now())

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from engine.service import Rutin
 
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 12  # about a day of retries with the backoff below, then the item is marked failed
+MAX_ATTEMPTS = 12  # about 8 hours of retries with the backoff below, then the item is marked failed
 
 
 class Mailer(Protocol):

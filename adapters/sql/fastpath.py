@@ -25,11 +25,15 @@ class Prepared:
         self.sql = compiled.string
         order = getattr(compiled, "positiontup", None)  # set for positional paramstyles (SQLite: qmark)
         self.positional: tuple[str, ...] | None = tuple(order) if order else None
+        # values fixed in the statement itself (a LIMIT 1, a literal): used when the caller does not give them
+        binds = getattr(compiled, "binds", {})
+        self.fixed = {name: bind.value for name, bind in binds.items() if bind.value is not None}
 
     def args(self, values: Mapping[str, Any]) -> Any:
         if self.positional is None:
-            return dict(values)
-        return tuple(values[name] for name in self.positional)
+            return {**self.fixed, **values}
+        fixed = self.fixed
+        return tuple(values[name] if name in values else fixed[name] for name in self.positional)
 
     def run(self, cursor: Any, values: Mapping[str, Any]) -> Any:
         cursor.execute(self.sql, self.args(values))

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
 
@@ -119,12 +119,6 @@ class _Hot:
             engine, update(cases).where(cases.c.id == p("cid")).values({c: p(f"v_{c}") for c in _CASE_ROW})
         )
         self.insert_event = Prepared(engine, insert(events).values({c: p(f"v_{c}") for c in _EVENT_ROW}))
-        self.mark_key = Prepared(
-            engine,
-            update(outbox)
-            .where(outbox.c.key == p("key"))
-            .values(status=p("status"), attempts=outbox.c.attempts + literal_column("1")),
-        )
         self.insert_outbox = Prepared(engine, insert(outbox).values({c: p(f"v_{c}") for c in _OUTBOX_ROW}))
 
 
@@ -721,13 +715,6 @@ class SqlCaseStore:
         if found is None:
             raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
         return user, self._case(found)
-
-    def mark_outbox_key(self, key: str, status: Literal["done", "failed", "pending"]) -> None:
-        def work() -> None:
-            with transaction(self.engine, write=True) as cursor:
-                self._hot.mark_key.run(cursor, {"key": key, "status": status})
-
-        self._retrying(work)
 
     def get_user(self, name: str) -> User | None:
         with transaction(self.engine, write=False) as cursor:

@@ -112,6 +112,7 @@ sandbox_facts = Table(
     Column("effective_at", String(40), nullable=False),
     Column("source", String(200), nullable=False),
     Index("ix_sandbox_facts_lookup", "system", "fact", "subject", "effective_at"),
+    Index("ix_sandbox_facts_source", "source"),
 )
 
 timers = Table(

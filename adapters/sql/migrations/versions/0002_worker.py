@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lease_until", sa.String(40), nullable=True))
         batch.add_column(sa.Column("sent_at", sa.String(40), nullable=True))
         batch.add_column(sa.Column("last_error", sa.Text, nullable=True))
+    op.create_index("ix_sandbox_facts_source", "sandbox_facts", ["source"])  # perform's "applied already?" check
     op.create_table(
         "workers",
         sa.Column("id", sa.String(120), primary_key=True),
@@ -52,6 +53,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("workers")
+    op.drop_index("ix_sandbox_facts_source", "sandbox_facts")
     with op.batch_alter_table("outbox") as batch:
         for column in ("last_error", "sent_at", "lease_until", "lease_owner"):
             batch.drop_column(column)
