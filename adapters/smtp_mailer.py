@@ -7,6 +7,7 @@ recipient the server refuses is not. The password is never part of any message o
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import smtplib
@@ -73,8 +74,8 @@ class SmtpMailer:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         context = ssl.create_default_context()
+        client: smtplib.SMTP | None = None
         try:
-            client: smtplib.SMTP
             if s.security == "tls":
                 client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
             else:
@@ -82,14 +83,16 @@ class SmtpMailer:
                 if s.security == "starttls":
                     client.starttls(context=context)
             if s.user:
-                client.login(s.user, s.password or "")
-        except smtplib.SMTPAuthenticationError as exc:
+                _login(client, s.user, s.password or "")
+        except smtplib.SMTPAuthenticationError:
+            _quietly_close(client)
             raise AdapterError(
                 f"the mail server {s.host} refused the login of {s.user}",
                 "check RUTIN_SMTP_USER and RUTIN_SMTP_PASSWORD",
                 retryable=True,
-            ) from exc
+            ) from None  # not `from exc`: the server's answer may echo what was sent
         except (OSError, smtplib.SMTPException) as exc:
+            _quietly_close(client)
             raise AdapterError(
                 f"cannot reach the mail server {s.host}:{s.port} ({type(exc).__name__})",
                 "the mail stays in the outbox and is tried again",
@@ -112,7 +115,9 @@ class SmtpMailer:
                 self._client.send_message(message)
                 return
             except smtplib.SMTPRecipientsRefused as exc:
-                raise AdapterError(f"the mail server refused the recipient {to}", retryable=False) from exc
+                codes = [code for code, _text in exc.recipients.values()]
+                temporary = bool(codes) and all(code < 500 for code in codes)  # 4xx: greylisting, a full mailbox
+                raise AdapterError(f"the mail server refused the recipient {to}", retryable=temporary) from exc
             except smtplib.SMTPResponseException as exc:
                 self.close()
                 raise AdapterError(
@@ -124,9 +129,33 @@ class SmtpMailer:
                     raise AdapterError(
                         f"the mail server {self.settings.host} dropped the connection", retryable=True
                     ) from exc
+            except (smtplib.SMTPException, UnicodeError) as exc:  # e.g. an address with å for a server without SMTPUTF8
+                self.close()
+                raise AdapterError(
+                    f"the message for {to} cannot be sent: {type(exc).__name__}", retryable=False
+                ) from exc
 
     def close(self) -> None:
         if self._client is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._client.quit()
             self._client = None
+
+
+def _quietly_close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.close()
+
+
+def _login(client: smtplib.SMTP, user: str, password: str) -> None:
+    """LOGIN as smtplib does; a user or password with å/ä/ö goes as AUTH PLAIN in UTF-8, which smtplib cannot."""
+    try:
+        client.login(user, password)
+        return
+    except UnicodeEncodeError:
+        pass
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+    code, _answer = client.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, b"authentication failed")

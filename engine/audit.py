@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from engine.case import Case
@@ -19,7 +20,7 @@ from engine.history import ChainProblem, Event, verify_chain
 from engine.machine import NOT_YET, SATISFIED, CompiledMachine
 from engine.procedure import LoadedProcedure
 from engine.rules.base import RuleSwitches
-from engine.step import Move, Outcome, advance, mark_overdue, start_case
+from engine.step import Move, Outcome, advance, deadline_event, mark_overdue, start_case
 from engine.systems import EverySystem
 
 
@@ -136,6 +137,9 @@ def _reapply(
         return Outcome(current.evolve(version=refusal.seq, head_hash=refusal.hash), [refusal])
     if event.kind == "wait_overdue":
         return mark_overdue(current, event.at, event.actor)
+    if event.kind == "deadline_missed":
+        due = datetime.fromisoformat(str(event.data["due"]))
+        return deadline_event(current, event.at, event.actor, str(event.data["deadline"]), due)
     fields = event.data.get("fields", {}) if event.kind == "step_done" else {}
     action = {"wait_satisfied": SATISFIED, "wait_not_yet": NOT_YET}.get(event.kind, event.action or "")
     move = Move(action, event.actor, event.at, fields, source=event.data.get("source"))

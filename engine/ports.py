@@ -95,8 +95,12 @@ class CaseStore(Protocol):
         events: Sequence[Event],
         outbox: Sequence[OutboxItem],
         planned: Sequence[Timer] = (),
+        *,
+        keep_lease: bool = False,
     ) -> None:
-        """Write a step atomically; raise StaleCase when the case is no longer at `before.version`."""
+        """Write a step atomically; raise StaleCase when the case is no longer at `before.version`.
+
+        A write ends any worker's claim on the case, unless `keep_lease` (the worker's own write mid-sweep)."""
         ...
 
     def update_wait(self, before: Case, after: Case) -> bool:
@@ -134,6 +138,10 @@ class CaseStore(Protocol):
     def claim_outbox(self, kind: str, now: datetime, owner: str, lease: timedelta, limit: int) -> list[OutboxItem]: ...
 
     def mark_sent(self, item_id: int, at: datetime, attempts: int) -> None: ...
+
+    def renew_outbox_lease(self, item_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend this owner's claim on a pending item; False when the claim ran out and someone else has it."""
+        ...
 
     def retry_later(self, item_id: int, attempts: int, at: datetime, error: str, *, give_up: bool = False) -> None: ...
 

@@ -289,7 +289,9 @@ class Rutin:
             return []
         from engine.deadlines import plan_timers
 
-        return plan_timers(loaded.procedure, case)
+        now = self.now()
+        # a reminder whose moment has passed by the time the case gets its date would only arrive late
+        return [t for t in plan_timers(loaded.procedure, case) if t.kind == "deadline" or t.fire_at > now]
 
     def _perform_item(self, case: Case, seq: int, index: int, perform: PerformRequest) -> OutboxItem:
         key = f"{case.id}.{seq}.p{index}.{perform.step}"

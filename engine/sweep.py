@@ -97,7 +97,7 @@ def _sweep_case(service: Rutin, case: Case, now: datetime, report: SweepReport) 
             _mail(case.id, seq, f"{case.id}.{seq}.overdue.{i}", m, now)
             for i, m in enumerate(_escalation(service, loaded, outcome.case, step))
         ]
-        service.store.commit(case, outcome.case, outcome.events, mails)
+        service.store.commit(case, outcome.case, outcome.events, mails, keep_lease=True)  # still ours: ask next
         report.overdue.append(case.id)
         case = outcome.case
         wait = case.wait
@@ -154,6 +154,10 @@ def _fire_timer(service: Rutin, timer: TimerRow, now: datetime, report: SweepRep
         for address in (service.people_on(case) if who == "handlaggare" else [_address(who, case)])
         if address
     ]
+    if timer.kind == "reminder" and now >= timer.due:
+        # the worker was away past the deadline itself: the missed-deadline mail says it all, not a late reminder
+        service.store.close_timer(timer, "met", now)
+        return
     draft = reminder if timer.kind == "reminder" else deadline_missed
     drafts = [draft(loaded, case, deadline, timer.due, to) for to in dict.fromkeys(recipients)]
     if timer.kind == "reminder":
@@ -198,6 +202,9 @@ def deliver_mail(service: Rutin, mailer: Mailer, *, owner: str, limit: int = 100
     now = service.now()
     items: Sequence[OutboxItem] = service.store.claim_outbox("mail", now, owner, LEASE, limit)
     for item in items:
+        # renew the claim right before sending: a batch that outlasted its lease may have been claimed again
+        if not service.store.renew_outbox_lease(item.id or 0, owner, service.now(), LEASE):
+            continue
         p = item.payload
         attempts = item.attempts + 1
         try:

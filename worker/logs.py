@@ -10,11 +10,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 # 12 or 10 digits with an optional - or + before the last four: YYYYMMDD-NNNN, YYMMDD-NNNN, YYYYMMDDNNNN
-_PERSONNUMMER = re.compile(r"\b(\d{6}(?:\d{2})?)([-+]?)(\d{3}[\dA-Za-z])\b")
+_PERSONNUMMER = re.compile(r"(?<!\d)(\d{6}(?:\d{2})?)([-+]?)(\d{3}[\dA-Za-z])(?![\dA-Za-z])")
 
 
 def mask(text: str) -> str:
     return _PERSONNUMMER.sub(lambda m: f"{m.group(1)}{m.group(2) or '-'}****", text)
+
+
+def _masked(value: Any) -> Any:
+    """Mask the text inside a value; numbers stay numbers, so every line stays valid JSON."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return mask(str(value))
 
 
 class JsonLines(logging.Formatter):
@@ -27,7 +40,7 @@ class JsonLines(logging.Formatter):
         body.update(getattr(record, "fields", {}))
         if record.exc_info:
             body["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return mask(json.dumps(body, ensure_ascii=False, default=str))
+        return json.dumps(_masked(body), ensure_ascii=False, default=str)
 
 
 def logger(name: str = "rutin.worker") -> logging.Logger:

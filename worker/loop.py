@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -103,7 +104,8 @@ def run_forever(service: Rutin, mailer: Mailer | None, *, interval: float, singl
 
     def stop(signum: int, _frame: Any) -> None:
         info(log, "worker stopping", signal=signal.Signals(signum).name)
-        scheduler.shutdown(wait=False)
+        # not in the handler itself: it may interrupt the scheduler while it holds the lock shutdown() needs
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -9,11 +9,13 @@ engine, and executed with the DBAPI cursor inside a transaction this module open
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.sql import ClauseElement
 
 
@@ -40,12 +42,43 @@ class Prepared:
         return cursor
 
 
+class _Held(threading.local):
+    connection: Any = None
+    cursor: Any = None
+
+
+_HELD: weakref.WeakKeyDictionary[Engine, _Held] = weakref.WeakKeyDictionary()
+
+
+def _held(engine: Engine) -> _Held:
+    """This thread's own driver connection to the engine's database, kept open: a pool checkout per statement
+    group costs as much as SQLite's own work for a step."""
+    held = _HELD.get(engine)
+    if held is None:
+        held = _HELD.setdefault(engine, _Held())
+        event.listen(engine, "engine_disposed", release)
+    if held.connection is None:
+        held.connection = engine.raw_connection()
+        held.cursor = held.connection.cursor()
+    return held
+
+
+def release(engine: Engine) -> None:
+    """Give this thread's held connection back; runs when the engine is disposed."""
+    held = _HELD.get(engine)
+    if held is not None and held.connection is not None:
+        held.cursor.close()
+        held.connection.detach()  # out of the pool (which dispose() may have replaced already), then really closed
+        held.connection.close()
+        held.connection = held.cursor = None
+
+
 @contextmanager
 def transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
     """A driver cursor in a transaction: BEGIN IMMEDIATE for SQLite writes (see database.py), commit or roll back."""
-    raw = engine.raw_connection()
+    held = _held(engine)
+    raw, cursor = held.connection, held.cursor
     sqlite = engine.dialect.name == "sqlite"
-    cursor = raw.cursor()
     try:
         if sqlite and write:  # a read is one statement: SQLite's autocommit is consistent enough for it
             cursor.execute("BEGIN IMMEDIATE")
@@ -62,12 +95,9 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
                     cursor.execute("ROLLBACK")
             else:
                 raw.rollback()
-        finally:
-            cursor.close()
-            raw.close()
+        except Exception:  # the connection itself is broken: drop it, the next call opens a new one
+            release(engine)
         raise
-    cursor.close()
-    raw.close()
 
 
 def is_locked(error: BaseException) -> bool:

@@ -103,6 +103,12 @@ class _Hot:
             .where(cases.c.id == p("case_id")),
         )
         self.get_user = Prepared(engine, select(users).where(users.c.name == p("name")))
+        self.load_step = Prepared(
+            engine,
+            select(cases, streams.c.version, streams.c.head_hash, *(c.label(f"u_{c.name}") for c in users.c))
+            .select_from(cases.join(streams, streams.c.id == cases.c.id).outerjoin(users, users.c.name == p("actor")))
+            .where(cases.c.id == p("case_id")),
+        )
         self.bump = Prepared(
             engine,
             update(streams)
@@ -250,13 +256,18 @@ class SqlCaseStore:
         new_events: Sequence[Event],
         items: Sequence[OutboxItem],
         planned: Sequence[Timer] = (),
+        *,
+        keep_lease: bool = False,
     ) -> None:
-        if planned:  # deadline timers are rare: the general path writes them in the same transaction
+        if planned or keep_lease:  # rare (deadline timers, a worker's own write mid-sweep): the general path
 
             def general() -> None:
+                row = self._case_row(after)
+                if keep_lease:
+                    del row["lease_owner"], row["lease_until"]
                 with self._write() as conn:
                     self._bump(conn, before, after.version, after.head_hash)
-                    conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
+                    conn.execute(update(cases).where(cases.c.id == before.id).values(**row))
                     self._insert_events(conn, new_events)
                     self._insert_outbox(conn, items)
                     self._upsert_timers(conn, before.id, planned)
@@ -293,7 +304,10 @@ class SqlCaseStore:
     def update_wait(self, before: Case, after: Case) -> bool:
         def work() -> bool:
             with self._write() as conn:
-                version = conn.execute(select(streams.c.version).where(streams.c.id == before.id)).scalar()
+                # FOR UPDATE: on PostgreSQL no step may slip in between this check and the write below
+                version = conn.execute(
+                    select(streams.c.version).where(streams.c.id == before.id).with_for_update()
+                ).scalar()
                 if version != before.version:
                     return False
                 conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
@@ -514,6 +528,15 @@ class SqlCaseStore:
 
         self._retrying(work)
 
+    def renew_outbox_lease(self, item_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        def work() -> bool:
+            with self._write() as conn:
+                mine = and_(outbox.c.id == item_id, outbox.c.status == "pending", outbox.c.lease_owner == owner)
+                done = conn.execute(update(outbox).where(mine).values(lease_until=iso(now + lease)))
+                return bool(done.rowcount == 1)
+
+        return self._retrying(work)
+
     def mark_sent(self, item_id: int, at: datetime, attempts: int) -> None:
         def work() -> None:
             with self._write() as conn:
@@ -668,6 +691,10 @@ class SqlCaseStore:
 
         def work() -> None:
             with self._write() as conn:
+                here = socket.gethostname()
+                for row in conn.execute(select(workers.c.id, workers.c.host, workers.c.pid)).all():
+                    if row.host == here and not _process_alive(row.pid):  # killed without saying goodbye
+                        conn.execute(delete(workers).where(workers.c.id == row.id))
                 alive = conn.execute(
                     select(workers.c.id, workers.c.host, workers.c.pid).where(
                         workers.c.heartbeat_at > iso(now - stale_after)
@@ -707,13 +734,16 @@ class SqlCaseStore:
     # -- users and the system stream ----------------------------------------------------------------
 
     def load_step(self, case_id: str, actor: str) -> tuple[User | None, Case]:
-        with transaction(self.engine, write=False) as cursor:
-            row = self._hot.get_user.run(cursor, {"name": actor}).fetchone()
-            user = self._user(_named(cursor, row)) if row is not None else None
-            row = self._hot.load_case.run(cursor, {"case_id": case_id}).fetchone()
+        with transaction(self.engine, write=False) as cursor:  # one statement: the case, and the user beside it
+            row = self._hot.load_step.run(cursor, {"case_id": case_id, "actor": actor}).fetchone()
             found = _named(cursor, row) if row is not None else None
         if found is None:
+            if self.get_user(actor) is None:
+                return None, self.load_case(case_id)  # the service reports the unknown user first
             raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
+        user = None
+        if found["u_name"] is not None:
+            user = self._user({k[2:]: v for k, v in found.items() if k.startswith("u_")})
         return user, self._case(found)
 
     def get_user(self, name: str) -> User | None:
@@ -783,6 +813,18 @@ class SqlCaseStore:
         if result.rowcount != 1:
             raise StaleCase(SYSTEM_STREAM, version, None)
         self._insert_events(conn, [event])
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _wait_json(wait: Wait) -> dict[str, Any]:

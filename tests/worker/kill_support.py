@@ -5,10 +5,11 @@ SQLite database of grade-revocation cases (route ej_last) whose first BER wait i
 real time: they are started through the service with a clock two hours in the past, so the sandbox's
 15-minute delay has passed. A real `rutin worker --interval 1` subprocess, mailing to an SMTP server in this
 process that keeps every Message-ID it accepts, then owns two steps of each case (`wait_overdue` with its
-escalation mail to the administrator, and `wait_satisfied`). A thread in this process plays the administrator:
-as each case reaches `ber_avbrott` it does the four person steps, and the case's end writes the mail to
-Vuxenutbildningscentrum. So the worker delivers two mails a case, one it wrote itself and one a person's step
-wrote while the worker was being killed and restarted.
+escalation mails, and `wait_satisfied`). A thread in this process plays the administrator: as each case
+reaches `ber_avbrott` it does the four person steps, and the case's end writes the mail to
+Vuxenutbildningscentrum. So the worker delivers three mails a case: the two escalations it wrote itself (to
+the administrator and to the step's escalate_to), and one a person's step wrote while the worker was being
+killed and restarted.
 
 The worker is started as `python -m tests.worker.kill_support ARGS`, which is `rutin ARGS` with the claims'
 lease (engine.sweep.LEASE, two minutes in the product) shortened, so that a killed worker's claims free up
@@ -237,7 +238,11 @@ def start_worker(db: Path, smtp_port: int, log: Path, *, lease_s: float, interva
 
 
 def clear_registration(engine: Engine, pid: int) -> None:
-    """Remove the row a killed worker left in `workers` (see the report: a restart is refused without this)."""
+    """Remove the row a killed worker left in `workers`, as an operator would.
+
+    On SQLite `register_worker` refuses a second worker while another's heartbeat is under two minutes old, and
+    it cannot tell a worker killed with -9 (whose row stays) from a live one: without this a restart is refused.
+    """
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM workers WHERE pid = :pid"), {"pid": pid})
 
@@ -384,7 +389,7 @@ def run_kills(
             run.problems.append(f"the work did not finish: {unfinished(engine)} items left")
         run.drain_s = time.monotonic() - started
         if worker is not None:
-            time.sleep(0.5)  # past its start, where SIGTERM can deadlock it (see the report)
+            time.sleep(0.5)  # SIGTERM while the scheduler submits a job deadlocks the worker (most likely at start)
             run.stops_hung += worker.stop(timeout=10) != 0
     finally:
         for proc in workers.running():

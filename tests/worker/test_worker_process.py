@@ -224,11 +224,6 @@ def test_one_worker_on_sqlite_delivers_refuses_a_second_stops_on_sigterm_and_res
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/sql/store.py register_worker: a worker killed with SIGKILL (or OOM) stays registered, and a "
-    "restart on SQLite is refused for stale_after (2 min) although its process on this host is gone",
-)
 def test_a_worker_restarted_right_after_it_was_killed_is_not_refused(
     world: World, smtp: SmtpServer, workers: list[Worker], tmp_path: Path
 ) -> None:
