@@ -21,7 +21,7 @@ from engine.access import User
 from engine.loader import load_procedure_text
 from engine.procedure import CheckStep
 from engine.rules import get_rule
-from tests.conftest import PROCEDURES, ROOT, SHARED, World
+from tests.conftest import PROCEDURES, ROOT, SHARED, World, read_seed
 
 FILES = ["betygskatalog-alvis", "kurs-startar-inte", "villkorad-antagning", "studieforsakran"]
 SEED = SHARED / "seeds" / "004_b95a9f073a0234d6.txt"
@@ -122,7 +122,7 @@ def test_the_procedures_validate_without_errors_or_warnings() -> None:
 
 @pytest.mark.parametrize("name", FILES)
 def test_every_step_cites_a_sentence_of_the_routine_as_written(name: str) -> None:
-    text = words(SEED.read_text(encoding="utf-8"))
+    text = words(read_seed(SEED.name))
     loaded = load_procedure_text((PROCEDURES / f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
     for step in loaded.procedure.steps:
         assert step.source is not None and step.source.quote, f"{step.id} has no source quote"

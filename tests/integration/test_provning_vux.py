@@ -14,7 +14,7 @@ import pytest
 
 from engine.errors import ActionRefused
 from engine.rules import get_rule
-from tests.conftest import PROCEDURES, ROOT, SHARED, World
+from tests.conftest import PROCEDURES, ROOT, SHARED, World, read_seed
 
 PROC = "provning-vux"
 FILE = PROCEDURES / "provning-vux.yaml"
@@ -67,7 +67,7 @@ def words(text: str) -> str:
 
 
 def seed(name: str) -> str:
-    return words(next(SEEDS.glob(f"{name}_*.txt")).read_text(encoding="utf-8"))
+    return words(read_seed(f"{name}_"))
 
 
 def is_quoted_from(cite: str, text: str) -> bool:

@@ -29,7 +29,7 @@ from engine.duration import parse_duration
 from engine.procedure import WaitStep
 from engine.service import Rutin
 from engine.systems import Systems
-from tests.conftest import PROCEDURES, SHARED, T0, World, make_world
+from tests.conftest import PROCEDURES, T0, World, make_world, read_seed
 
 SUPPORT = "support.systemadmin.amf@edu.stockholm.se"
 STUDENT = "19121212-1212"
@@ -397,7 +397,7 @@ def test_every_deadline_of_the_shipped_procedures_is_covered_here(worlds: Worlds
 def seed_of(procedure_version: str) -> str:
     match = re.search(r"seeds/(\S+?\.txt)", procedure_version)
     assert match is not None, procedure_version
-    return re.sub(r"\s+", " ", (SHARED / "seeds" / match.group(1)).read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", read_seed(match.group(1)))
 
 
 @pytest.mark.parametrize("name", DEADLINES)
