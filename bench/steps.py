@@ -307,6 +307,7 @@ class StepRow:
     event: tuple[Any, ...]  # at, actor, kind, step, action, data, state, procedure_hash, prev_hash, hash
     status: str
     wait: str | None
+    facts: tuple[tuple[Any, ...], ...] = ()  # the sandbox's rows for a step that changes another system
 
 
 @dataclass(frozen=True)
@@ -326,13 +327,20 @@ def template_steps(
             (case_id,),
         ).fetchall()
         case_data, created_at = conn.execute("SELECT data, created_at FROM cases WHERE id = ?", (case_id,)).fetchone()
+        facts = conn.execute(
+            "SELECT source, system, fact, subject, value, effective_at FROM sandbox_facts WHERE source LIKE ?",
+            (f"{case_id}.%.p%",),
+        ).fetchall()
     steps = []
     for i, row in enumerate(rows):
+        seq = i + 2
+        # the sandbox facts a step's simulated action wrote: Rutin writes them too, so the baseline does
+        mine = tuple(tuple(f[1:]) for f in facts if f[0].startswith(f"{case_id}.{seq}.p"))
         state = row[6]
         if state in waits:
-            steps.append(StepRow(tuple(row), "waiting", sample_wait))
+            steps.append(StepRow(tuple(row), "waiting", sample_wait, mine))
         else:
-            steps.append(StepRow(tuple(row), "done" if i == len(rows) - 1 else "open", None))
+            steps.append(StepRow(tuple(row), "done" if i == len(rows) - 1 else "open", None, mine))
     return steps, str(case_data), str(created_at)
 
 
@@ -360,7 +368,8 @@ def copy_schema(source: Path, target: sqlite3.Connection) -> None:
 def baseline(
     rutin_db: Path, path: Path, steps: list[StepRow], case_data: str, created_at: str, n: int
 ) -> tuple[Phase, str]:
-    """N cases through the same steps in lockstep: BEGIN IMMEDIATE, SELECT, UPDATE x2, INSERT, COMMIT."""
+    """N cases through the same steps in lockstep: BEGIN IMMEDIATE, SELECT, UPDATE x2, INSERT, COMMIT, and for a
+    step that changes another system the sandbox's own transaction (SELECT, INSERT per fact), as Rutin writes them."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -435,6 +444,15 @@ def _plain_step(conn: sqlite3.Connection, case_id: str, seq: int, step: StepRow,
         (case_id, seq, at, actor, kind, name, action, data, state, procedure_hash, prev_hash, head),
     )
     conn.execute("COMMIT")
+    if step.facts:  # the simulated system's write, in its own transaction as the sandbox does it
+        source = f"{case_id}.{seq}.p0"
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("SELECT id FROM sandbox_facts WHERE source = ? LIMIT 1", (source,)).fetchone()
+        conn.executemany(
+            "INSERT INTO sandbox_facts (system, fact, subject, value, effective_at, source) VALUES (?, ?, ?, ?, ?, ?)",
+            [(*fact, source) for fact in step.facts],
+        )
+        conn.execute("COMMIT")
 
 
 # -- 3. memory with N and 3N open cases -------------------------------------------------------------

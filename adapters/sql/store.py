@@ -43,8 +43,12 @@ def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per call
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """JSON for a column. Unsorted: hashes are computed over the canonical form elsewhere (history.canonical)."""
+    return _ENCODE(value)
 
 
 def _outbox_row(i: OutboxItem) -> dict[str, Any]:
