@@ -66,25 +66,24 @@ class SandboxAdapter:
         self._seen = Prepared(engine, select(sandbox_facts.c.id).where(sandbox_facts.c.source == p("source")).limit(1))
         columns = ("system", "fact", "subject", "value", "effective_at", "source")
         self._add = Prepared(engine, insert(sandbox_facts).values({c: p(f"v_{c}") for c in columns}))
+        f = sandbox_facts.c
+        self._ask = Prepared(
+            engine,
+            select(f.value)
+            .where(
+                and_(f.system == p("system"), f.fact == p("fact"), f.subject == p("subject"), f.effective_at <= p("at"))
+            )
+            .order_by(f.effective_at.desc(), f.id.desc())
+            .limit(1),
+        )
 
     def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None:
         if query not in QUERIES:
             raise AdapterError(f"the sandbox does not know the query '{query}'", retryable=False)
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                select(sandbox_facts.c.value)
-                .where(
-                    and_(
-                        sandbox_facts.c.system == system,
-                        sandbox_facts.c.fact == query,
-                        sandbox_facts.c.subject == subject(args),
-                        sandbox_facts.c.effective_at <= iso(at),
-                    )
-                )
-                .order_by(sandbox_facts.c.effective_at.desc(), sandbox_facts.c.id.desc())
-                .limit(1)
-            ).scalar()
-        return bool(value) if value is not None else False
+        values = {"system": system, "fact": query, "subject": subject(args), "at": iso(at)}
+        with transaction(self.engine, write=False) as cursor:
+            row = self._ask.run(cursor, values).fetchone()
+        return bool(row[0]) if row is not None else False
 
     def perform(self, item: OutboxItem) -> None:
         facts = self._facts(item.payload)

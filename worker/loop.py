@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from engine.service import Rutin
 
 HEARTBEAT = timedelta(seconds=30)
+BATCH = 1000  # due cases one sweep claims
+MAX_BATCHES = 50  # a job run stops after this many full batches, so the other jobs get their turn
 
 
 def worker_id() -> str:
@@ -75,8 +77,16 @@ def run_forever(service: Rutin, mailer: Mailer | None, *, interval: float, singl
 
         return run
 
+    def sweep_all() -> None:
+        """Sweep again while a sweep took a full batch: after an outage the backlog goes at once."""
+        for _ in range(MAX_BATCHES):
+            report = sweep(service, owner=me, limit=BATCH)
+            info(log, "sweep", **report.to_json())
+            if report.checked < BATCH:
+                return
+
     scheduler.add_job(
-        guarded("sweep", lambda: info(log, "sweep", **sweep(service, owner=me).to_json())),
+        guarded("sweep", sweep_all),
         "interval",
         seconds=interval,
         next_run_time=_now(),

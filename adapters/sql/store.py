@@ -125,6 +125,9 @@ class _Hot:
             .join(cases, cases.c.id == streams.c.id, isouter=True)
             .where(streams.c.id == p("sid")),
         )
+        self.stream_version = Prepared(
+            engine, select(streams.c.version).where(streams.c.id == p("sid")).with_for_update()
+        )
         self.update_case = Prepared(
             engine, update(cases).where(cases.c.id == p("cid")).values({c: p(f"v_{c}") for c in _CASE_ROW})
         )
@@ -306,15 +309,15 @@ class SqlCaseStore:
         self._retrying(work)
 
     def update_wait(self, before: Case, after: Case) -> bool:
+        hot = self._hot
+
         def work() -> bool:
-            with self._write() as conn:
+            with transaction(self.engine, write=True) as cursor:
                 # FOR UPDATE: on PostgreSQL no step may slip in between this check and the write below
-                version = conn.execute(
-                    select(streams.c.version).where(streams.c.id == before.id).with_for_update()
-                ).scalar()
-                if version != before.version:
+                row = hot.stream_version.run(cursor, {"sid": before.id}).fetchone()
+                if row is None or row[0] != before.version:
                     return False
-                conn.execute(update(cases).where(cases.c.id == before.id).values(**self._case_row(after)))
+                hot.update_case.run(cursor, {"cid": before.id, **_prefixed(self._case_row(after))})
                 return True
 
         return self._retrying(work)
