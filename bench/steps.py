@@ -13,9 +13,7 @@ import cProfile
 import gc
 import io
 import json
-import os
 import pstats
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -38,6 +36,7 @@ from adapters.procedure_folder import ProcedureFolder  # noqa: E402
 from adapters.sandbox import SandboxAdapter  # noqa: E402
 from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
 from adapters.sql.store import SqlCaseStore  # noqa: E402
+from bench.memory import rss_now, rss_peak  # noqa: E402
 from engine.access import User  # noqa: E402
 from engine.service import Rutin  # noqa: E402
 from engine.systems import Systems  # noqa: E402
@@ -493,19 +492,6 @@ def measure_memory(rig: Rig, n: int) -> list[Memory]:
 def _memory_now(open_count: int) -> Memory:
     gc.collect()
     return Memory(open_count, rss_now(), rss_peak(), sys.getallocatedblocks())
-
-
-def rss_peak() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
-
-
-def rss_now() -> int:
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except OSError:  # not Linux: the peak stands in
-        return rss_peak()
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def memory_in_child(n: int, db: Path) -> list[Memory]:

@@ -16,10 +16,8 @@ import gc
 import inspect
 import io
 import json
-import os
 import pstats
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -45,6 +43,7 @@ from adapters.procedure_folder import ProcedureFolder  # noqa: E402
 from adapters.sandbox import SandboxAdapter  # noqa: E402
 from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
 from adapters.sql.store import SqlCaseStore, iso  # noqa: E402
+from bench.memory import rss_now, rss_peak  # noqa: E402
 from engine.access import User  # noqa: E402
 from engine.personnummer import luhn_check_digit  # noqa: E402
 from engine.service import Rutin  # noqa: E402
@@ -397,29 +396,6 @@ def profile_lines(profiler: cProfile.Profile, checked: int, top: int = 22) -> li
     return lines
 
 
-def rss_peak() -> int:
-    """This process's peak resident bytes since it started (VmHWM on Linux).
-
-    Not ru_maxrss: on Linux it survives fork and exec, so a child started by a bigger parent reports the
-    parent's size at the fork (measured: a child of a 200 MiB parent read 210 MiB; VmHWM read 47 MiB).
-    """
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:  # not Linux
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS
-    line = next(row for row in status.splitlines() if row.startswith("VmHWM:"))
-    return int(line.split()[1]) * 1024
-
-
-def rss_now() -> int:
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except OSError:  # not Linux: the peak stands in
-        return rss_peak()
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
 def blocks() -> int:
     gc.collect()
     return sys.getallocatedblocks()
@@ -653,16 +629,19 @@ def report_targets(
     )
     print_table(rows)
     demand = waiting_n * INTERVAL / CHECK_EVERY
+    from worker.loop import BATCH, MAX_BATCHES
+
     need = -(-every.due // LIMIT)
+    per_run = BATCH * MAX_BATCHES
+    seconds = sum(t.wall for t in every.timed)
     print(
         f"  limit {LIMIT} (the sweep's default): the {every.due:,} due after an outage take {need} sweeps "
-        f"(measured: {drain} after the warm-up), {sum(t.wall for t in every.timed):.1f} s of sweeping; at one sweep "
-        f"per {INTERVAL.seconds} s (`rutin worker` default) that is {need * INTERVAL.seconds / 60:.1f} min, while "
-        f"{demand:,.0f} more come due every {INTERVAL.seconds} s"
+        f"(measured: {drain} after the warm-up), {seconds:.1f} s of sweeping; `rutin worker` sweeps again while a "
+        f"sweep took a full batch (up to {MAX_BATCHES} x {BATCH:,} a run), so they go in one run of its sweep job"
     )
     print(
-        f"  keeping up: {demand:,.0f} checks come due per {INTERVAL.seconds} s; one sweep per interval handles at "
-        f"most {LIMIT:,}: {verdict(demand <= LIMIT)}"
+        f"  keeping up: {demand:,.0f} checks come due per {INTERVAL.seconds} s; one run of the sweep job handles up to "
+        f"{per_run:,} in about {seconds / max(every.due, 1) * demand:.1f} s: {verdict(demand <= per_run)}"
     )
 
 
