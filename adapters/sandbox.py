@@ -25,6 +25,7 @@ from engine.errors import AdapterError
 from engine.ports import OutboxItem
 from engine.values import JsonValue
 
+_SUBJECT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 REGISTRY = "BER"
 GRADING = ("ED", "Ping Pong")  # Stockholm's grading stores: Elevdokumentation, and Lärportalen Ping Pong after it
 
@@ -51,7 +52,7 @@ def _mirrored(fact: str, args: dict[str, JsonValue], value: bool, delay: timedel
 
 
 def subject(args: Mapping[str, JsonValue]) -> str:
-    return json.dumps({k: args[k] for k in sorted(args)}, ensure_ascii=False, separators=(",", ":"))
+    return _SUBJECT({k: args[k] for k in sorted(args)})
 
 
 class SandboxAdapter:

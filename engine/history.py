@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 GENESIS = "0" * 64
+# one encoder for every event: json.dumps with options builds a new encoder on each call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 EventKind = str  # case_started, step_done, wait_satisfied, wait_not_yet, wait_overdue, refused, user_added, ...
 
@@ -56,7 +58,7 @@ class Event:
 
 
 def canonical(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _CANONICAL(payload).encode("utf-8")
 
 
 def compute_hash(payload: dict[str, Any]) -> str:
