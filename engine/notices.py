@@ -11,8 +11,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from engine.case import Case
+from engine.personnummer import mask_personnummer
 from engine.procedure import Deadline, LoadedProcedure, TaskStep, WaitStep
-from engine.step import MailDraft, mask_personnummer
+from engine.step import MailDraft
 
 SWEDEN = ZoneInfo("Europe/Stockholm")
 

@@ -119,6 +119,14 @@ def luhn_check_digit(nine: str) -> int:
     return (10 - total % 10) % 10
 
 
+def mask_personnummer(value: str) -> str:
+    """19850101-1234 or 198501011234 -> 19850101-****: mail, logs and reports carry the birth date only."""
+    text = value.strip()
+    if text.isdigit() and len(text) in (10, 12):
+        return f"{text[:-4]}-****"
+    return text[:-4] + "****" if len(text) > 4 else "****"
+
+
 def swedish_date(moment: datetime) -> date:
     """The calendar date in Sweden at that moment: birth dates and deadlines are Swedish dates."""
     return moment.astimezone(_SWEDEN).date()

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Literal
 
 from engine.errors import RutinError
+from engine.personnummer import mask_personnummer
 from engine.rules import catalogue
 from engine.rules.base import Rule, RuleSwitches
 from engine.values import JsonValue
@@ -280,14 +281,6 @@ def detect_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
-
-
-def mask_personnummer(value: str) -> str:
-    """19850101-1234 or 198501011234 -> 19850101-****: the report shows the birth date, never the number."""
-    text = value.strip()
-    if text.isdigit() and len(text) in (10, 12):
-        return f"{text[:-4]}-****"
-    return text[:-4] + "****" if len(text) > 4 else "****"
 
 
 def _known_columns_hint() -> str:

@@ -19,7 +19,7 @@ from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.expression import parse_expression
 from engine.history import GENESIS, Event, seal
 from engine.machine import AUTOMATIC, CHECK, NO_SWITCHES, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine
-from engine.personnummer import swedish_date
+from engine.personnummer import mask_personnummer, swedish_date
 from engine.procedure import (
     AnyStep,
     CheckStep,
@@ -425,11 +425,6 @@ def draft_mail(loaded: LoadedProcedure, step: NotifyStep, case: Case) -> MailDra
     values = {**case.data, "case_id": case.id}
     to = step.to if "@" in step.to else str(case.data.get(step.to, ""))
     return MailDraft(to, render(step.subject, values, show), render(step.body, values, show), step.id)
-
-
-def mask_personnummer(value: str) -> str:
-    """YYYYMMDD-NNNN -> YYYYMMDD-****: mail and logs carry the birth date, never the full number."""
-    return value[:-4] + "****" if len(value) >= 4 else "****"
 
 
 __all__ = ["AUTOMATIC", "Move", "Outcome", "advance", "mark_overdue", "start_case"]
