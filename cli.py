@@ -114,22 +114,28 @@ def parse_moment(text: str) -> datetime:
 # -- errors and output ------------------------------------------------------------------------------
 
 
+def current_lang() -> str:
+    context = click.get_current_context(silent=True)
+    settings = context.find_root().obj if context is not None else None
+    return settings.lang if isinstance(settings, Settings) else os.environ.get("RUTIN_LANG", "sv")
+
+
 def fail(error: RutinError) -> NoReturn:
+    """Say what was wrong and what to do, in the person's language (diagnostics for process owners stay as they are)."""
     from engine.errors import InvalidInputs, ProcedureInvalid
 
+    lang = current_lang()
+    label, tip = ("fel", "tips") if lang == "sv" else ("error", "hint")
     if isinstance(error, ProcedureInvalid):
         from engine.diagnostics import format_report
 
         click.echo(format_report(error.diagnostics), err=True)
-    elif isinstance(error, InvalidInputs):
-        for problem in error.problems:
-            click.echo(f"error: {problem.message}", err=True)
-            if problem.hint:
-                click.echo(f"    hint: {problem.hint}", err=True)
-    else:
-        click.echo(f"error: {error.message}", err=True)
-        if error.hint:
-            click.echo(f"    hint: {error.hint}", err=True)
+        raise SystemExit(1)
+    for problem in error.problems if isinstance(error, InvalidInputs) else [error]:
+        message, hint = problem.localized(lang)
+        click.echo(f"{label}: {message}", err=True)
+        if hint:
+            click.echo(f"    {tip}: {hint}", err=True)
     raise SystemExit(1)
 
 

@@ -37,10 +37,12 @@ def may_act(user: User, access: Access) -> bool:
     return has_role and has_tasks
 
 
-def describe_access(access: Access) -> str:
+def describe_access(access: Access, lang: str = "en") -> str:
+    sv = lang == "sv"
     parts = []
     if access.roles:
-        parts.append("one of the roles " + ", ".join(f"'{r}'" for r in access.roles))
+        parts.append(("någon av rollerna " if sv else "one of the roles ") + ", ".join(f"'{r}'" for r in access.roles))
     if access.tasks:
-        parts.append("the staff task(s) " + ", ".join(f"'{t}'" for t in access.tasks))
-    return " and ".join(parts) or "no role"
+        label = "personalarbetsuppgiften " if sv else "the staff task(s) "
+        parts.append(label + ", ".join(f"'{t}'" for t in access.tasks))
+    return (" och " if sv else " and ").join(parts) or ("ingen roll" if sv else "no role")

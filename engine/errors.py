@@ -14,12 +14,22 @@ if TYPE_CHECKING:
 
 
 class RutinError(Exception):
-    """Base of every error a user can cause. `hint` says how to fix it."""
+    """Base of every error a user can cause. `hint` says how to fix it.
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    `message` is English; `sv` carries the Swedish message and hint that administrators read (the CLI and the
+    web show `localized(lang)`).
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, sv: tuple[str, str | None] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.sv = sv
+
+    def localized(self, lang: str) -> tuple[str, str | None]:
+        if lang == "sv" and self.sv is not None:
+            return self.sv
+        return self.message, self.hint
 
 
 class ProcedureInvalid(RutinError):
@@ -34,8 +44,10 @@ class ProcedureInvalid(RutinError):
 class InvalidValue(RutinError):
     """A value given for a typed input or field does not parse (bad personnummer, date, ...)."""
 
-    def __init__(self, name: str, message: str, hint: str | None = None) -> None:
-        super().__init__(f"{name}: {message}", hint)
+    def __init__(
+        self, name: str, message: str, hint: str | None = None, *, sv: tuple[str, str | None] | None = None
+    ) -> None:
+        super().__init__(f"{name}: {message}", hint, sv=(f"{name}: {sv[0]}", sv[1]) if sv else None)
         self.name = name
 
 
@@ -59,8 +71,9 @@ class ActionRefused(RutinError):
         rule: str | None = None,
         cite: str | None = None,
         recorded: bool = False,
+        sv: tuple[str, str | None] | None = None,
     ) -> None:
-        super().__init__(message, hint)
+        super().__init__(message, hint, sv=sv)
         self.state = state
         self.rule = rule
         self.cite = cite
@@ -73,9 +86,14 @@ class StaleCase(RutinError):
 
     def __init__(self, case_id: str, expected: int, found: int | None, state: str | None = None) -> None:
         where = f" (it is now at step '{state}')" if state else ""
+        where_sv = f" (det står nu vid steget '{state}')" if state else ""
         super().__init__(
             f"case {case_id} has moved on since you read it{where}; nothing was saved",
             "show the case again and do the step that is current now",
+            sv=(
+                f"ärendet {case_id} har gått vidare sedan du läste det{where_sv}; ingenting sparades",
+                "visa ärendet igen och gör det steg som står på tur nu",
+            ),
         )
         self.case_id = case_id
         self.expected = expected

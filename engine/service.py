@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from engine.access import WORKER, User, describe_access, may_act
 from engine.case import Case, DisplayStatus
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from engine.sweep import SweepReport
 
 NewId = Callable[[], str]
+SWEDEN = ZoneInfo("Europe/Stockholm")
 
 
 def mail_item(case_id: str, seq: int, key: str, mail: MailDraft, at: datetime) -> OutboxItem:
@@ -105,6 +107,11 @@ class Rutin:
                 f"unknown user '{name}'",
                 "act as a known user with --as NAME (or RUTIN_USER); an administrator adds users with "
                 "`rutin users add`",
+                sv=(
+                    f"okänd användare '{name}'",
+                    "arbeta som en känd användare med --as NAMN (eller RUTIN_USER); en administratör lägger till "
+                    "användare med `rutin users add`",
+                ),
             )
         return user
 
@@ -158,7 +165,16 @@ class Rutin:
         if not may_act(user, loaded.procedure.access):
             reason = f"{user.name} may not start '{loaded.id}': it needs {describe_access(loaded.procedure.access)}"
             self.store.append_system_event(user.name, now, "start_refused", {"procedure": loaded.id, "reason": reason})
-            raise ActionRefused(reason, "ask an administrator for the role", recorded=True)
+            raise ActionRefused(
+                reason,
+                "ask an administrator for the role",
+                recorded=True,
+                sv=(
+                    f"{user.name} får inte starta '{loaded.procedure.title}': det kräver "
+                    f"{describe_access(loaded.procedure.access, 'sv')}",
+                    "be en administratör om behörigheten",
+                ),
+            )
         machine = self._machines.get(loaded.hash, loaded.procedure)
         try:
             outcome = start_case(
@@ -199,7 +215,15 @@ class Rutin:
                 reason = f"{user.name} may not act at step '{step.id}': it needs {describe_access(access)}"
                 self.store.append_refusal(case, refusal_event(case, user.name, now, action, reason, {}))
                 raise ActionRefused(
-                    reason, "ask someone who holds the role, or an administrator", state=case.state, recorded=True
+                    reason,
+                    "ask someone who holds the role, or an administrator",
+                    state=case.state,
+                    recorded=True,
+                    sv=(
+                        f"{user.name} får inte utföra steget '{step.title}': "
+                        f"det kräver {describe_access(access, 'sv')}",
+                        "be någon som har behörigheten, eller en administratör",
+                    ),
                 )
         machine = self._machines.get(loaded.hash, loaded.procedure)
         try:
@@ -227,11 +251,17 @@ class Rutin:
         """Say plainly when the action belongs to a step someone already did."""
         for event in reversed(self.store.events(case.id)):
             if event.action == action and event.kind in ("step_done", "wait_confirmed", "wait_satisfied"):
+                when = event.at.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
                 return ActionRefused(
                     f"the case has moved on: '{action}' at step '{event.step}' was already done by {event.actor} "
-                    f"at {event.at:%Y-%m-%d %H:%M}; it is now at step '{case.state}'",
+                    f"at {when}; it is now at step '{case.state}'",
                     "show the case to see what is to be done now",
                     state=case.state,
+                    sv=(
+                        f"ärendet har redan gått vidare: '{action}' i steget '{event.step}' gjordes av {event.actor} "
+                        f"{when}; nu står det vid steget '{case.state}'",
+                        "visa ärendet för att se vad som ska göras nu",
+                    ),
                 )
         return refused
 

@@ -86,7 +86,15 @@ def parse_inputs(
         if name not in names:
             from engine.diagnostics import hint_for
 
-            problems.append(InvalidValue(name, f"unknown {what} '{name}'", hint_for(name, names)))
+            sv_what = "uppgift" if what == "input" else "fält"
+            problems.append(
+                InvalidValue(
+                    name,
+                    f"unknown {what} '{name}'",
+                    hint_for(name, names),
+                    sv=(f"okänd {sv_what} '{name}'", hint_for(name, names)),
+                )
+            )
     parsed: dict[str, JsonValue] = {}
     for spec in specs:
         value = raw.get(spec.name)
@@ -110,7 +118,12 @@ def parse_inputs(
         if needed:
             when = f" when {spec.required_when}" if spec.required_when else ""
             problems.append(
-                InvalidValue(spec.name, f"'{spec.label}' is required{when}", f"give it with --set {spec.name}=...")
+                InvalidValue(
+                    spec.name,
+                    f"'{spec.label}' is required{when}",
+                    f"give it with --set {spec.name}=...",
+                    sv=(f"'{spec.label}' måste anges", f"ange den med --set {spec.name}=..."),
+                )
             )
     if problems:
         raise InvalidInputs(problems)
@@ -162,20 +175,37 @@ def advance(
     """Apply one move to the case: the action at its current step, then every automatic step after it."""
     procedure = loaded.procedure
     if case.status == "done":
-        raise ActionRefused(f"case {case.id} is finished; nothing more can be done", state=case.state)
+        raise ActionRefused(
+            f"case {case.id} is finished; nothing more can be done",
+            state=case.state,
+            sv=(f"ärendet {case.id} är avslutat; inget mer kan göras", None),
+        )
     step = procedure.step(case.state)
     trigger = _trigger_for(step, move.action, manual_systems, internal=internal)
     entered: dict[str, JsonValue] = {}
     if isinstance(step, TaskStep) and step.fields:
         entered = parse_inputs(step.fields, move.fields, case.data, what="field", today=swedish_date(move.at))
     elif move.fields:
-        raise InvalidInputs([InvalidValue(n, f"the step '{step.id}' records no field '{n}'") for n in move.fields])
+        raise InvalidInputs(
+            [
+                InvalidValue(
+                    n,
+                    f"the step '{step.id}' records no field '{n}'",
+                    sv=(f"steget '{step.id}' har inget fält '{n}'", None),
+                )
+                for n in move.fields
+            ]
+        )
     data = {**case.data, **entered}
     if trigger == NOT_YET:
         return _not_yet(loaded, case, step, move)
     target = machine.fire(case.state, trigger, data, switches)
     if target is None:
-        raise ActionRefused(f"'{move.action}' is not possible at step '{step.id}'", state=case.state)
+        raise ActionRefused(
+            f"'{move.action}' is not possible at step '{step.id}'",
+            state=case.state,
+            sv=(f"'{move.action}' går inte att göra i steget '{step.id}'", None),
+        )
     moved = case.evolve(state=target, data=data, updated_at=move.at, wait=None, status="open")
     moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems, switches)
     moved = _bookkeep(loaded, moved, case.route, path)
@@ -209,9 +239,19 @@ def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, 
 
     if isinstance(step, WaitStep) and action in (step.id, NOT_YET):
         hint = f"{step.system} answers by itself here; run the worker, or wait until it has"
+        hint_sv = f"{step.system} svarar själv här; kör `rutin worker` eller vänta tills det har svarat"
+    elif possible:
+        hint = hint_for(action, possible)
+        hint_sv = hint.replace("did you mean", "menade du")
     else:
-        hint = hint_for(action, possible) if possible else "nothing can be done at this step now"
-    raise ActionRefused(f"'{action}' is not possible at step '{step.id}'", hint, state=step.id)
+        hint = "nothing can be done at this step now"
+        hint_sv = "inget går att göra i det här steget nu"
+    raise ActionRefused(
+        f"'{action}' is not possible at step '{step.id}'",
+        hint,
+        state=step.id,
+        sv=(f"'{action}' går inte att göra i steget '{step.id}'", hint_sv),
+    )
 
 
 def public_actions(step: AnyStep, manual_systems: Container[str]) -> list[str]:

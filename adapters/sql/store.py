@@ -253,7 +253,11 @@ class SqlCaseStore:
             row = self._hot.load_case.run(cursor, {"case_id": case_id}).fetchone()
             found = _named(cursor, row) if row is not None else None
         if found is None:
-            raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
+            raise NotFound(
+                f"there is no case '{case_id}'",
+                "see the cases with `rutin case list`",
+                sv=(f"det finns inget ärende '{case_id}'", "se ärendena med `rutin case list`"),
+            )
         return self._case(found)
 
     def commit(
@@ -747,7 +751,11 @@ class SqlCaseStore:
         if found is None:
             if self.get_user(actor) is None:
                 return None, self.load_case(case_id)  # the service reports the unknown user first
-            raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
+            raise NotFound(
+                f"there is no case '{case_id}'",
+                "see the cases with `rutin case list`",
+                sv=(f"det finns inget ärende '{case_id}'", "se ärendena med `rutin case list`"),
+            )
         user = None
         if found["u_name"] is not None:
             user = self._user({k[2:]: v for k, v in found.items() if k.startswith("u_")})

@@ -20,6 +20,7 @@ from importlib import resources
 
 from engine.errors import InvalidValue
 from engine.rules import Param, Verdict, rule
+from engine.rules.args import BadArgument, guarded
 from engine.values import JsonValue, parse_value
 
 __all__ = [
@@ -127,17 +128,21 @@ def _close_codes(code: str, candidates: Mapping[str, str], n: int = 3) -> list[s
     return found[:n]
 
 
-def _code_of(value: JsonValue) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _no_code(value: JsonValue) -> Verdict:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return Verdict.breaks("Kurskod saknas.", "The course code is missing.", "Ange kurskoden, t.ex. MATMAT01a.")
-    return Verdict.breaks(
-        f"Kurskoden ska vara text, inte {value!r}.",
-        f"The course code must be text, not {value!r}.",
-        "Ange kurskoden som text, t.ex. MATMAT01a.",
+def _need_code(values: Mapping[str, JsonValue]) -> str:
+    """The stripped course code under `course_code`; missing, blank or not text is a `BadArgument`."""
+    value = values.get("course_code")
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if value is None or isinstance(value, str):
+        raise BadArgument(
+            Verdict.breaks("Kurskod saknas.", "The course code is missing.", "Ange kurskoden, t.ex. MATMAT01a.")
+        )
+    raise BadArgument(
+        Verdict.breaks(
+            f"Kurskoden ska vara text, inte {value!r}.",
+            f"The course code must be text, not {value!r}.",
+            "Ange kurskoden som text, t.ex. MATMAT01a.",
+        )
     )
 
 
@@ -162,13 +167,20 @@ def _en(number: Decimal) -> str:
     return f"{number.normalize():f}"
 
 
-def _not_a_number(what_sv: str, what_en: str, value: JsonValue) -> Verdict:
+def _need_number(values: Mapping[str, JsonValue], name: str, what_sv: str, what_en: str) -> Decimal:
+    """The number under `name` (see `_number`); anything else is a `BadArgument` naming the value."""
+    value = values.get(name)
+    number = _number(value)
+    if number is not None:
+        return number
     given_sv = "saknas" if value is None else f"är inte ett tal: {value!r}"
     given_en = "is missing" if value is None else f"is not a number: {value!r}"
-    return Verdict.breaks(
-        f"{what_sv.capitalize()} {given_sv}.",
-        f"The value for {what_en} {given_en}.",
-        f"Ange {what_sv} som ett tal, t.ex. 100.",
+    raise BadArgument(
+        Verdict.breaks(
+            f"{what_sv.capitalize()} {given_sv}.",
+            f"The value for {what_en} {given_en}.",
+            f"Ange {what_sv} som ett tal, t.ex. 100.",
+        )
     )
 
 
@@ -190,19 +202,17 @@ def _either(codes: list[str], word: str) -> str:
         Param("hours", "number", description="the hours registered on the group"),
     ),
 )
+@guarded
 def hours_from_points(values: Mapping[str, JsonValue]) -> Verdict:
     """Hours = points × 0.7 (to within 0.01 h)."""
-    points, hours = _number(values.get("points")), _number(values.get("hours"))
-    if points is None:
-        return _not_a_number("poängen", "points", values.get("points"))
+    points = _need_number(values, "points", "poängen", "points")
     if points <= 0:
         return Verdict.breaks(
             f"Poängen ska vara fler än 0, inte {_sv(points)}.",
             f"The points must be more than 0, not {_en(points)}.",
             "Ange kursens poäng, t.ex. 50 eller 100.",
         )
-    if hours is None:
-        return _not_a_number("timmarna", "hours", values.get("hours"))
+    hours = _need_number(values, "hours", "timmarna", "hours")
     expected = points * HOURS_PER_POINT
     if abs(hours - expected) <= HOURS_TOLERANCE:
         return Verdict.holds()
@@ -222,12 +232,10 @@ def hours_from_points(values: Mapping[str, JsonValue]) -> Verdict:
     cite="Ange önskad kurskod i kursfältet och välj kurs i rullistan.",
     params=(Param("course_code", "course_code"),),
 )
+@guarded
 def known_code(values: Mapping[str, JsonValue]) -> Verdict:
     """The code is a course in Skolverket's list (GY, komvux grundläggande) or a national part course."""
-    raw = values.get("course_code")
-    code = _code_of(raw)
-    if code is None:
-        return _no_code(raw)
+    code = _need_code(values)
     if find_course(code) is not None:
         return Verdict.holds()
     close = _close_codes(code, {key: course.code for key, course in _course_table().items()})
@@ -262,12 +270,10 @@ def known_code(values: Mapping[str, JsonValue]) -> Verdict:
     ),
     params=(Param("course_code", "course_code"),),
 )
+@guarded
 def subcourse_choosable(values: Mapping[str, JsonValue]) -> Verdict:
     """GRNSVEA and GRNSVAA cannot be chosen; the routine's typo GREMATA is pointed to GRNMATA."""
-    raw = values.get("course_code")
-    code = _code_of(raw)
-    if code is None:
-        return _no_code(raw)
+    code = _need_code(values)
     wanted = code.upper()
     if wanted in NOT_CHOOSABLE:
         subject = wanted[:-1]
@@ -303,18 +309,14 @@ def subcourse_choosable(values: Mapping[str, JsonValue]) -> Verdict:
     ),
     params=(Param("course_code", "course_code"), Param("points", "number")),
 )
+@guarded
 def subcourse_points(values: Mapping[str, JsonValue]) -> Verdict:
     """A listed national part course has the routine's points; any other code is not this rule's concern."""
-    raw = values.get("course_code")
-    code = _code_of(raw)
-    if code is None:
-        return _no_code(raw)
+    code = _need_code(values)
     expected = NATIONAL_SUBCOURSES.get(code.upper())
     if expected is None:
         return Verdict.holds()
-    points = _number(values.get("points"))
-    if points is None:
-        return _not_a_number("poängen", "points", values.get("points"))
+    points = _need_number(values, "points", "poängen", "points")
     if points == expected:
         return Verdict.holds()
     return Verdict.breaks(
@@ -334,12 +336,10 @@ def subcourse_points(values: Mapping[str, JsonValue]) -> Verdict:
     cite="Om du ska registrera en orienteringskursgrupp i vårt Alvis ska du välja en av nedanstående kurskoder.",
     params=(Param("course_code", "course_code"),),
 )
+@guarded
 def orientation_code(values: Mapping[str, JsonValue]) -> Verdict:
     """The code is one of the six orientation course codes (ignoring case)."""
-    raw = values.get("course_code")
-    code = _code_of(raw)
-    if code is None:
-        return _no_code(raw)
+    code = _need_code(values)
     if code.upper() in ORIENTATION_COURSES:
         return Verdict.holds()
     listing = "; ".join(f"{key} = ”{name}”" for key, name in ORIENTATION_COURSES.items())

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Literal
 
 from engine.rules import rule
+from engine.rules.args import guarded, need_date
 from engine.rules.base import Param, Verdict
-from engine.rules.provning import guarded, need_date
 from engine.values import JsonValue
 
 JARFALLA_CSN = "004_b95a9f073a0234d6.txt – Järfällas Alvis: Studieförsäkran till CSN från och med 10 juni"

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from engine.rules import rule
+from engine.rules.args import guarded, need_date, need_number, need_text, optional_text, shown
 from engine.rules.base import Param, Verdict
-from engine.rules.provning import STOCKHOLM_PROVNING, guarded, need_date, need_number, need_text, optional_text, shown
+from engine.rules.provning import STOCKHOLM_PROVNING
 from engine.values import JsonValue
 
 STOCKHOLM_GRADING = (

@@ -1,20 +1,18 @@
 """Rules: prövning groups (Stockholm's naming and term dates, Järfälla's one-date registration).
 
-The first part holds the readers every rule module here uses to take its arguments (dates, text, yes/no,
-numbers) out of the JSON values a rule receives: a missing or mistyped argument becomes a breaking
-`Verdict` that names the value, never an exception out of a rule. Rules are pure: no clock, no files.
+Arguments are read with `engine.rules.args`, so a missing or mistyped one gives a breaking verdict, never an
+exception. Rules are pure: no clock, no files.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 from engine.rules import rule
-from engine.rules.base import Check, Param, Verdict
+from engine.rules.args import guarded, need_date, need_text, optional_date, optional_text, shown
+from engine.rules.base import Param, Verdict
 from engine.values import JsonValue
 
 STOCKHOLM_PROVNING = "001_0db4e010b708b947.txt – Rutin för prövning Vux"
@@ -22,11 +20,6 @@ JARFALLA_REGISTRATION = (
     "004_b95a9f073a0234d6.txt – Järfällas Alvis: Viktigt vid registrering av grupper och studieaktivitet för eleverna"
 )
 
-# --- reading arguments (shared by provning, grading, scb and csn) -------------------------------------------
-
-_DATE = re.compile(r"(\d{4})(-?)(\d{2})\2(\d{2})")
-_YES = frozenset({"ja", "j", "yes", "y", "true", "1", "x"})
-_NO = frozenset({"nej", "n", "no", "false", "0"})
 _MONTHS_SV = [
     "januari",
     "februari",
@@ -55,153 +48,6 @@ _MONTHS_EN = [
     "November",
     "December",
 ]
-
-
-class BadArgument(Exception):
-    """A rule's argument is missing or of the wrong kind; `guarded` turns it into the rule's verdict."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.message_en)
-        self.verdict = verdict
-
-
-def guarded(check: Check) -> Check:
-    """Make a rule total: a `BadArgument` (or values that are not a mapping at all) becomes a breaking verdict."""
-
-    @functools.wraps(check)
-    def run(values: Mapping[str, JsonValue]) -> Verdict:
-        if not isinstance(values, Mapping):
-            return Verdict.breaks(
-                f"Regeln fick inga namngivna värden (fick {shown(values)}).",
-                f"The rule got no named values (got {shown(values)}).",
-                "Ge regeln sina argument som namn och värde.",
-            )
-        try:
-            return check(values)
-        except BadArgument as exc:
-            return exc.verdict
-
-    return run
-
-
-def shown(raw: object) -> str:
-    """A value as a message shows it: text in quotes and cut short, other values as written."""
-    if isinstance(raw, str):
-        return f"'{raw if len(raw) <= 40 else raw[:37] + '...'}'"
-    return repr(raw)
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _missing(sv: str, en: str, fix: str) -> BadArgument:
-    return BadArgument(Verdict.breaks(f"{_capital(sv)} saknas.", f"The {en} is missing.", fix))
-
-
-def _is_blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def optional_date(values: Mapping[str, object], name: str, sv: str, en: str) -> date | None:
-    """The date under `name` ('YYYY-MM-DD', also 'YYYYMMDD'), or None when absent or blank."""
-    raw = values.get(name)
-    if _is_blank(raw):
-        return None
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    if isinstance(raw, str):
-        match = _DATE.fullmatch(raw.strip())
-        if match is not None:
-            try:
-                return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
-            except ValueError:
-                pass
-    raise BadArgument(
-        Verdict.breaks(
-            f"{_capital(sv)} {shown(raw)} är inte ett datum.",
-            f"The {en} {shown(raw)} is not a date.",
-            f"Skriv {sv} som ÅÅÅÅ-MM-DD, t.ex. 2024-06-30.",
-        )
-    )
-
-
-def need_date(values: Mapping[str, object], name: str, sv: str, en: str) -> date:
-    """The date under `name`; missing is a `BadArgument`."""
-    found = optional_date(values, name, sv, en)
-    if found is None:
-        raise _missing(sv, en, f"Ange {sv} som ÅÅÅÅ-MM-DD.")
-    return found
-
-
-def optional_text(values: Mapping[str, object], name: str, sv: str, en: str) -> str | None:
-    """The text under `name`, stripped; None when absent. An empty text stays '' (a blank cell is not absent)."""
-    raw = values.get(name)
-    if raw is None:
-        return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return str(raw)
-    if not isinstance(raw, str):
-        raise BadArgument(
-            Verdict.breaks(
-                f"{_capital(sv)} ska vara text, men är {shown(raw)}.",
-                f"The {en} should be text, but is {shown(raw)}.",
-                f"Ange {sv} som text.",
-            )
-        )
-    return raw.strip()
-
-
-def need_text(values: Mapping[str, object], name: str, sv: str, en: str) -> str:
-    """The non-blank text under `name`; missing or blank is a `BadArgument`."""
-    found = optional_text(values, name, sv, en)
-    if not found:
-        raise _missing(sv, en, f"Ange {sv}.")
-    return found
-
-
-def need_yes_no(values: Mapping[str, object], name: str, sv: str, en: str) -> bool:
-    """A required yes/no: a JSON boolean, or ja/nej, yes/no, true/false, 1/0 as text."""
-    raw = values.get(name)
-    if isinstance(raw, bool):
-        return raw
-    if _is_blank(raw):
-        raise _missing(sv, en, f"Ange ja eller nej för {sv}.")
-    if isinstance(raw, str) and raw.strip().casefold() in _YES | _NO:
-        return raw.strip().casefold() in _YES
-    raise BadArgument(
-        Verdict.breaks(
-            f"{_capital(sv)} ska vara ja eller nej, men är {shown(raw)}.",
-            f"The {en} should be yes or no, but is {shown(raw)}.",
-            f"Ange ja eller nej för {sv}.",
-        )
-    )
-
-
-def need_number(values: Mapping[str, object], name: str, sv: str, en: str) -> float:
-    """A required finite number: a JSON number, or a number written as text (3,5 or 3.5)."""
-    raw = values.get(name)
-    if _is_blank(raw):
-        raise _missing(sv, en, f"Ange {sv} som ett tal.")
-    number: float | None = None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        number = float(raw)
-    elif isinstance(raw, str):
-        try:
-            number = float(raw.strip().replace(",", "."))
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number):
-        raise BadArgument(
-            Verdict.breaks(
-                f"{_capital(sv)} ska vara ett tal, men är {shown(raw)}.",
-                f"The {en} should be a number, but is {shown(raw)}.",
-                f"Ange {sv} som ett tal, t.ex. 12.",
-            )
-        )
-    return number
 
 
 def day_month_sv(day: date) -> str:
@@ -384,19 +230,12 @@ def same_dates(values: Mapping[str, JsonValue]) -> Verdict:
 
 
 __all__ = [
-    "BadArgument",
+    "JARFALLA_REGISTRATION",
+    "STOCKHOLM_PROVNING",
     "course_suffix",
     "day_month_en",
     "day_month_sv",
     "end_date_in_term",
     "group_name",
-    "guarded",
-    "need_date",
-    "need_number",
-    "need_text",
-    "need_yes_no",
-    "optional_date",
-    "optional_text",
     "same_dates",
-    "shown",
 ]

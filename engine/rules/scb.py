@@ -8,20 +8,14 @@ All are registration rules: `rutin check registrations` runs them over every row
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import NamedTuple
 
 from engine.rules import rule
+from engine.rules.args import guarded, need_date, need_text, need_yes_no, optional_date, optional_text, shown
 from engine.rules.base import Param, Verdict
-from engine.rules.provning import (
-    JARFALLA_REGISTRATION,
-    guarded,
-    need_date,
-    need_text,
-    need_yes_no,
-    optional_date,
-    optional_text,
-    shown,
-)
+from engine.rules.provning import JARFALLA_REGISTRATION
 from engine.values import JsonValue
 
 PACKAGE_CODE = "KURSPAKET"
@@ -58,6 +52,24 @@ def _status(values: Mapping[str, JsonValue]) -> str:
     return need_text(values, "status", "status", "status")
 
 
+class _DatedStatus(NamedTuple):
+    status: str
+    status_date: date
+    course_start: date
+
+
+def _dated_status(
+    values: Mapping[str, JsonValue], is_kind: Callable[[str], bool], date_sv: str, date_en: str
+) -> _DatedStatus | None:
+    """The status with its date and the course start when the status is of the kind the rule judges, else None."""
+    status = _status(values)
+    if not is_kind(status):
+        return None
+    status_date = need_date(values, "status_date", date_sv, date_en)
+    start = need_date(values, "course_start", "kursens startdatum", "course start date")
+    return _DatedStatus(status, status_date, start)
+
+
 @rule(
     "scb.not_started_status_date",
     title="Ej påbörjat har kursens startdatum som statusdatum",
@@ -75,13 +87,10 @@ def _status(values: Mapping[str, JsonValue]) -> str:
 )
 @guarded
 def not_started_status_date(values: Mapping[str, JsonValue]) -> Verdict:
-    status = _status(values)
-    if not is_not_started(status):
+    dated = _dated_status(values, is_not_started, "statusdatum", "status date")
+    if dated is None or dated.status_date == dated.course_start:
         return Verdict.holds()
-    status_date = need_date(values, "status_date", "statusdatum", "status date")
-    start = need_date(values, "course_start", "kursens startdatum", "course start date")
-    if status_date == start:
-        return Verdict.holds()
+    status, status_date, start = dated
     return Verdict.breaks(
         f"Status {shown(status)} har statusdatum {status_date}, men kursens startdatum är {start}.",
         f"The status {shown(status)} is dated {status_date}, but the course starts on {start}.",
@@ -106,13 +115,10 @@ def not_started_status_date(values: Mapping[str, JsonValue]) -> Verdict:
 )
 @guarded
 def dropout_day_one(values: Mapping[str, JsonValue]) -> Verdict:
-    status = _status(values)
-    if not is_dropout(status):
+    dated = _dated_status(values, is_dropout, "avbrottsdatum", "dropout date")
+    if dated is None or dated.status_date > dated.course_start:
         return Verdict.holds()
-    status_date = need_date(values, "status_date", "avbrottsdatum", "dropout date")
-    start = need_date(values, "course_start", "kursens startdatum", "course start date")
-    if status_date > start:
-        return Verdict.holds()
+    _, status_date, start = dated
     when_sv = "kursens första dag" if status_date == start else f"före kursens startdatum {start}"
     when_en = "the course's first day" if status_date == start else f"before the course start {start}"
     return Verdict.breaks(

@@ -34,6 +34,7 @@ class Cli:
             "RUTIN_DB": str(self.db),
             "RUTIN_USER": "anna",
             "RUTIN_PROCEDURES": str(ROOT / "procedures"),
+            "RUTIN_LANG": "en",
         }
         self.env.pop("RUTIN_ADAPTERS", None)
 
@@ -195,3 +196,30 @@ def test_only_an_administrator_adds_users(cli: Cli) -> None:
     assert result.returncode == 1 and "not an administrator" in result.stderr
     names = [u["name"] for u in json.loads(cli("users", "list", "--json").stdout)]
     assert "mallory" not in names
+
+
+def test_an_administrator_is_told_in_swedish_by_default(cli: Cli) -> None:
+    env = {**cli.env, "RUTIN_LANG": "sv"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", "case", "do", "R-FINNSINTE", "ed_sok_elev"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "fel: det finns inget ärende 'R-FINNSINTE'" in result.stderr
+    assert "tips: se ärendena med `rutin case list`" in result.stderr
+    case_id = start(cli)
+    refused = subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", "--as", "erik", "case", "do", case_id, "ed_sok_elev"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert "fel: erik får inte utföra steget 'Sök upp eleven via betygsgruppen'" in refused.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,11 @@ from engine.rules.courses import (
     find_course,
     provning_suffix,
 )
+from tests.rules.support import check
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "engine" / "rules" / "data"
-SEEDS = ROOT.parent / "shared" / "seeds"
 SHARED_CSV = ROOT.parent / "shared" / "data" / "courses" / "courses.csv"
-
-
-def check(rule_id: str, **values: Any) -> Any:
-    found = get_rule(rule_id)
-    assert found is not None, rule_id
-    return found(values)
 
 
 def _csv_rows() -> list[dict[str, str]]:
@@ -57,21 +50,6 @@ def test_rule_is_registered_with_the_agreed_parameters(rule_id: str, params: tup
     assert tuple((p.name, p.type) for p in found.params) == params
     assert all(p.required for p in found.params)
     assert found.registration is False
-
-
-@pytest.mark.parametrize("rule_id", SPEC)
-def test_rule_cites_its_seed_verbatim(rule_id: str) -> None:
-    found = get_rule(rule_id)
-    assert found is not None
-    seed_file = found.source.split(" – ")[0]
-    if not (SEEDS / seed_file).exists():
-        pytest.skip("the shared seeds are not here")
-    seed = (SEEDS / seed_file).read_text(encoding="utf-8")
-
-    def flat(text: str) -> str:  # the seeds break lines and carry no-break spaces mid-sentence
-        return re.sub(r"\s+", " ", text)
-
-    assert flat(found.cite) in flat(seed)
 
 
 def test_scopes_are_as_agreed() -> None:

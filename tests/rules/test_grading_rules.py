@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.rules import get_rule
-from engine.rules.base import Rule, Verdict
-from tests.conftest import SHARED
+from engine.rules.base import Verdict
+from tests.rules.support import check
 
 MODULE_RULES = (
     "grading.grade_date_is_test_date",
@@ -19,32 +17,6 @@ MODULE_RULES = (
     "catalog.all_grades_locked",
     "catalog.signed_by_decider",
 )
-
-
-def check(rule_id: str, **values: object) -> Verdict:
-    found = get_rule(rule_id)
-    assert found is not None
-    return found(values)  # type: ignore[arg-type]
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def cite_is_verbatim(found: Rule) -> bool:
-    seed = next((SHARED / "seeds").glob(found.source.split(" ")[0]), None)
-    if seed is None:
-        pytest.skip("the seed files (../shared/seeds) are not here")
-    text = _flat(seed.read_text(encoding="utf-8"))
-    return all(_flat(part) in text for part in found.cite.split(" […] "))
-
-
-@pytest.mark.parametrize("rule_id", MODULE_RULES)
-def test_each_rule_cites_its_routine_verbatim_and_names_the_seed(rule_id: str) -> None:
-    found = get_rule(rule_id)
-    assert found is not None
-    assert re.match(r"\d{3}_[0-9a-f]{16}\.txt – \S", found.source)
-    assert cite_is_verbatim(found)
 
 
 def test_only_the_course_end_rule_runs_over_registrations() -> None:
