@@ -1,10 +1,11 @@
 """Swedish personal identity numbers: personnummer, samordningsnummer and interim numbers.
 
 `parse_personal_number` turns what a person typed into a `PersonalNumber`, or raises `InvalidPersonalNumber`
-saying exactly what is wrong. The rules follow Skatteverket and the personnummer/meta test data: a Luhn check
-digit over the 10-digit form, samordningsnummer written with the birth day plus 60, and interim numbers (from
-higher education) with a letter in place of the first digit of the birth number. This module reads no files
-and no clock: the reference date is passed in, and only the public default falls back to today in Sweden.
+saying exactly what is wrong, in English and in Swedish. The rules follow Skatteverket and the personnummer/meta
+test data: a Luhn check digit over the 10-digit form, samordningsnummer written with the birth day plus 60, and
+interim numbers (from higher education) with a letter in place of the first digit of the birth number. This
+module reads no files and no clock: the reference date is passed in, and only the public default falls back to
+today in Sweden.
 """
 
 from __future__ import annotations
@@ -28,7 +29,22 @@ _SWEDEN = ZoneInfo("Europe/Stockholm")
 
 
 class InvalidPersonalNumber(ValueError):
-    """The text is not a valid personal identity number; the message says what is wrong."""
+    """The text is not a valid personal identity number; the message says what is wrong.
+
+    `str(exc)` and `message` are English; `message_sv` says the same in Swedish for administrators.
+    """
+
+    def __init__(self, message: str, *, sv: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_sv = sv
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild_invalid, (self.message, self.message_sv)
+
+
+def _rebuild_invalid(message: str, sv: str) -> InvalidPersonalNumber:
+    return InvalidPersonalNumber(message, sv=sv)
 
 
 @dataclass(frozen=True, repr=False)
@@ -96,7 +112,8 @@ def parse_personal_number(text: str, *, today: date | None = None, allow_interim
     stripped = text.strip()
     match = _SHAPE.fullmatch(stripped)
     if match is None:
-        raise InvalidPersonalNumber(_describe_bad_shape(stripped))
+        message, message_sv = _describe_bad_shape(stripped)
+        raise InvalidPersonalNumber(message, sv=message_sv)
     date_digits, sep, serial, check = match.group("date", "sep", "serial", "check")
     serial = serial.upper()
     kind = _kind_of(serial, int(date_digits[-2:]), allow_interim=allow_interim)
@@ -105,7 +122,10 @@ def parse_personal_number(text: str, *, today: date | None = None, allow_interim
     day = int(date_digits[-2:]) - (COORDINATION_DAY_OFFSET if kind == "samordningsnummer" else 0)
     birth = _birth_date(year, month, day, kind)
     if birth > reference:
-        raise InvalidPersonalNumber(f"the birth date {birth.isoformat()} is in the future")
+        raise InvalidPersonalNumber(
+            f"the birth date {birth.isoformat()} is in the future",
+            sv=f"födelsedatumet {birth.isoformat()} ligger i framtiden",
+        )
     _check_luhn(date_digits[-6:] + serial, int(check))
     return PersonalNumber(year, month, day, serial, int(check), kind)
 
@@ -136,34 +156,50 @@ def _today_in_sweden() -> date:
     return datetime.now(_SWEDEN).date()
 
 
-def _describe_bad_shape(text: str) -> str:
+def _describe_bad_shape(text: str) -> tuple[str, str]:
+    """What is wrong with the shape of `text`: (English, Swedish)."""
     if not text:
-        return "no personal identity number was given"
+        return "no personal identity number was given", "inget personnummer angavs"
     for char in text:
         if char.isspace():
-            return "it contains a space; write the number without spaces, e.g. 19121212-1212"
+            return (
+                "it contains a space; write the number without spaces, e.g. 19121212-1212",
+                "det innehåller mellanslag; skriv numret utan mellanslag, t.ex. 19121212-1212",
+            )
         if not (char.isascii() and char.isalnum()) and char not in "-+":
-            return f"it contains {char!r}; only digits and one '-' or '+' before the last four are allowed"
+            return (
+                f"it contains {char!r}; only digits and one '-' or '+' before the last four are allowed",
+                f"det innehåller tecknet {char!r}; bara siffror är tillåtna, och ett '-' eller '+' före de fyra sista",
+            )
     digits = sum(char.isdigit() for char in text)
     if digits not in (10, 12):
-        return f"it has {digits} digits; a personal identity number has 12 (YYYYMMDD-NNNN) or 10 (YYMMDD-NNNN)"
-    return "it is not in the form YYYYMMDD-NNNN or YYMMDD-NNNN"
+        return (
+            f"it has {digits} digits; a personal identity number has 12 (YYYYMMDD-NNNN) or 10 (YYMMDD-NNNN)",
+            f"det har {digits} siffror; ett personnummer har 12 (ÅÅÅÅMMDD-NNNN) eller 10 (ÅÅMMDD-NNNN)",
+        )
+    return (
+        "it is not in the form YYYYMMDD-NNNN or YYMMDD-NNNN",
+        "det är inte skrivet som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN",
+    )
 
 
 def _kind_of(serial: str, written_day: int, *, allow_interim: bool) -> Kind:
     letter = serial[0]
     if letter.isdigit():
         if serial == "000":
-            raise InvalidPersonalNumber("the birth number 000 is never issued")
+            raise InvalidPersonalNumber("the birth number 000 is never issued", sv="födelsenumret 000 delas aldrig ut")
         return "samordningsnummer" if written_day >= COORDINATION_DAY_OFFSET else "personnummer"
     if letter not in INTERIM_LETTERS:
         raise InvalidPersonalNumber(
-            f"{letter!r} is not an interim-number letter (those are {', '.join(INTERIM_LETTERS)})"
+            f"{letter!r} is not an interim-number letter (those are {', '.join(INTERIM_LETTERS)})",
+            sv=f"{letter!r} är ingen bokstav som används i interimsnummer (de är {', '.join(INTERIM_LETTERS)})",
         )
     if not allow_interim:
         raise InvalidPersonalNumber(
             f"the letter {letter!r} makes this an interim number, which is not accepted here; "
-            "give the person's personnummer or samordningsnummer"
+            "give the person's personnummer or samordningsnummer",
+            sv=f"bokstaven {letter!r} gör det till ett interimsnummer, och sådana godtas inte här; "
+            "ange personens personnummer eller samordningsnummer",
         )
     return "interim"
 
@@ -177,20 +213,32 @@ def _full_year(date_digits: str, sep: str, today: date) -> int:
 
 def _birth_date(year: int, month: int, day: int, kind: Kind) -> date:
     if year < EARLIEST_BIRTH_YEAR:
-        raise InvalidPersonalNumber(f"the year {year} is not a possible birth year")
+        raise InvalidPersonalNumber(
+            f"the year {year} is not a possible birth year", sv=f"året {year} är inte ett möjligt födelseår"
+        )
     if not 1 <= month <= 12:
-        raise InvalidPersonalNumber(f"month {month:02d} does not exist")
+        raise InvalidPersonalNumber(f"month {month:02d} does not exist", sv=f"månad {month:02d} finns inte")
     if kind == "samordningsnummer" and day == 0:
         # Day 60 marks a samordningsnummer whose birth day is unknown; we need a birth date for ages.
         raise InvalidPersonalNumber(
-            "day 60 means a samordningsnummer without a known birth day, which cannot be used here"
+            "day 60 means a samordningsnummer without a known birth day, which cannot be used here",
+            sv="dag 60 betyder ett samordningsnummer utan känd födelsedag, och ett sådant kan inte användas här",
         )
     try:
         return date(year, month, day)
     except ValueError:
         written = day + COORDINATION_DAY_OFFSET if kind == "samordningsnummer" else day
         what = "samordningsnummer (birth day + 60)" if kind == "samordningsnummer" else "date"
-        raise InvalidPersonalNumber(f"day {written:02d} in {year:04d}-{month:02d} is not a valid {what}") from None
+        birth = f"{year:04d}-{month:02d}-{day:02d}"
+        sv = (
+            f"dag {written:02d} ger inget giltigt samordningsnummer, eftersom födelsedatumet {birth} "
+            "(dagen minus 60) inte finns i kalendern"
+            if kind == "samordningsnummer"
+            else f"födelsedatumet {birth} finns inte i kalendern"
+        )
+        raise InvalidPersonalNumber(
+            f"day {written:02d} in {year:04d}-{month:02d} is not a valid {what}", sv=sv
+        ) from None
 
 
 def _check_luhn(nine: str, given: int) -> None:
@@ -198,5 +246,6 @@ def _check_luhn(nine: str, given: int) -> None:
     if given != expected:
         raise InvalidPersonalNumber(
             f"the check digit (the last digit) is {given} but should be {expected}; "
-            "check the number for a typing mistake"
+            "check the number for a typing mistake",
+            sv=f"kontrollsiffran ska vara {expected}, inte {given}; kontrollera att numret är rätt skrivet",
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import pickle
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,55 @@ def test_birth_today_is_accepted() -> None:
 
     assert number.birth_date == TODAY
     assert number.age(TODAY) == 0
+
+
+# Rejections in Swedish
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "swedish"),
+    [
+        ("19121212-1213", "is 3 but should be 2", "kontrollsiffran ska vara 2, inte 3; kontrollera att numret"),
+        ("19230229-1234", "day 29 in 1923-02", "födelsedatumet 1923-02-29 finns inte i kalendern"),
+        (
+            "19420692-9899",
+            "day 92 in 1942-06",
+            "dag 92 ger inget giltigt samordningsnummer, eftersom födelsedatumet 1942-06-32",
+        ),
+        ("19121312-1212", "month 13 does not exist", "månad 13 finns inte"),
+        ("", "no personal identity number", "inget personnummer angavs"),
+        ("19121212-121", "has 11 digits", "det har 11 siffror; ett personnummer har 12 (ÅÅÅÅMMDD-NNNN)"),
+        ("19121212 1212", "contains a space", "det innehåller mellanslag; skriv numret utan mellanslag"),
+        ("19121212/1212", "contains '/'", "det innehåller tecknet '/'; bara siffror är tillåtna"),
+        ("191212-12-12", "not in the form", "det är inte skrivet som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN"),
+        ("19900160-1234", "day 60 means", "dag 60 betyder ett samordningsnummer utan känd födelsedag"),
+        ("19121212-0000", "birth number 000", "födelsenumret 000 delas aldrig ut"),
+        ("17001212-1212", "not a possible birth year", "året 1700 är inte ett möjligt födelseår"),
+        ("20000101-E221", "'E' is not an interim-number letter", "'E' är ingen bokstav som används i interimsnummer"),
+        ("20240602-1234", "in the future", "födelsedatumet 2024-06-02 ligger i framtiden"),
+    ],
+)
+def test_rejection_says_what_is_wrong_in_swedish_too(text: str, english: str, swedish: str) -> None:
+    with pytest.raises(InvalidPersonalNumber, match=english) as caught:
+        _parse(text, allow_interim=True)
+
+    assert caught.value.message == str(caught.value)
+    assert caught.value.message_sv.startswith(swedish)
+
+
+def test_interim_number_where_not_allowed_is_explained_in_swedish() -> None:
+    with pytest.raises(InvalidPersonalNumber, match="interim number") as caught:
+        _parse("20000101-T220")
+
+    assert caught.value.message_sv == (
+        "bokstaven 'T' gör det till ett interimsnummer, och sådana godtas inte här; "
+        "ange personens personnummer eller samordningsnummer"
+    )
+
+
+def test_rejection_survives_pickling_with_both_languages() -> None:
+    with pytest.raises(InvalidPersonalNumber) as caught:
+        _parse("19121212-1213")
+
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (str(copy), copy.message_sv) == (str(caught.value), caught.value.message_sv)

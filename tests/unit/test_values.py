@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -311,3 +312,108 @@ def test_number_refuses_true() -> None:
 
 def test_number_refuses_infinity() -> None:
     _reject("number", float("inf"), "not a number that can be stored")
+
+
+# Swedish
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw", "swedish", "english"),
+    [
+        ("text", "a\x07b", "field: texten innehåller det osynliga styrtecknet U+0007", "control character U+0007"),
+        ("text", "x" * 2001, "field: texten är 2001 tecken lång; högst 2000 tecken är tillåtna", "2001 characters"),
+        ("text", 12, "field: här ska det stå text, inte talet 12", "expected text, got the number 12"),
+        (
+            "personnummer",
+            "19121212-1213",
+            "field: inte ett giltigt personnummer: kontrollsiffran ska vara 2, inte 3",
+            "should be 2",
+        ),
+        (
+            "personnummer",
+            "19230229-1234",
+            "field: inte ett giltigt personnummer: födelsedatumet 1923-02-29 finns inte i kalendern",
+            "day 29 in 1923-02 is not a valid date",
+        ),
+        (
+            "personnummer",
+            "20000101-T220",
+            "field: inte ett giltigt personnummer: bokstaven 'T' gör det till ett interimsnummer",
+            "interim number, which is not accepted here",
+        ),
+        (
+            "interim_or_personnummer",
+            "20000101-E221",
+            "field: inte ett giltigt personnummer eller interimsnummer: 'E' är ingen bokstav",
+            "'E' is not an interim-number letter",
+        ),
+        ("date", "19/08/2024", "field: '19/08/2024' är inte ett datum på formen ÅÅÅÅ-MM-DD", "in the form YYYY-MM-DD"),
+        (
+            "date",
+            "2024-02-30",
+            "field: 2024-02-30 finns inte i kalendern",
+            "'2024-02-30' is not a date in the calendar",
+        ),
+        ("course_code", "MAT MAT01a", "field: kurskoden 'MAT MAT01a' innehåller mellanslag", "contains a space"),
+        ("course_code", "MA", "field: 'MA' är ingen kurskod (3–12 bokstäver och siffror)", "is not a course code"),
+        ("group", "G" * 81, "field: gruppnamnet är 81 tecken långt; högst 80", "81 characters long"),
+        ("group", "MA1A;drop", "field: gruppnamnet 'MA1A;drop' innehåller tecknet ';'", "contains ';'"),
+        ("email", "a" * 250 + "@x.se", "field: adressen är 255 tecken lång; högst 254", "255 characters long"),
+        ("email", "anna svensson@skola.se", "field: adressen 'anna svensson@skola.se' innehåller", "contains a space"),
+        ("email", "anna.skola.se", "field: 'anna.skola.se' måste innehålla exakt ett '@'", "exactly one '@'"),
+        ("email", "@skola.se", "field: '@skola.se' saknar namnet före '@'", "nothing before the '@'"),
+        ("email", "anna@skola", "field: i 'anna@skola' är 'skola' ingen giltig domän", "not a domain"),
+        ("choice", "Högskola", "field: 'Högskola' är inte ett av alternativen", "not one of the choices"),
+        ("yes_no", "kanske", "field: 'kanske' är varken ja eller nej", "neither yes nor no"),
+        ("number", "tolv", "field: 'tolv' är inte ett tal", "'tolv' is not a number"),
+        ("number", float("inf"), "field: inf är inte ett tal som kan sparas", "not a number that can be stored"),
+        ("number", True, "field: här ska det stå text, inte ja/nej-värdet ja", "got a yes/no value"),
+    ],
+)
+def test_refusal_is_in_swedish_as_well_as_english(type_: str, raw: object, swedish: str, english: str) -> None:
+    error = _reject(type_, raw, re.escape(english), choices=LEVELS)
+
+    message_sv, hint_sv = error.localized("sv")
+    assert message_sv.startswith(swedish)
+    assert hint_sv is not None
+    assert hint_sv != error.hint
+    message_en, hint_en = error.localized("en")
+    assert english in message_en
+    assert hint_en == error.hint
+
+
+@pytest.mark.parametrize(
+    ("type_", "hint_sv"),
+    [
+        ("text", "skriv valfri text, högst 2000 tecken"),
+        ("personnummer", "skriv personnumret eller samordningsnumret som ÅÅÅÅMMDD-NNNN, t.ex. 19121212-1212"),
+        ("date", "ange datumet som ÅÅÅÅ-MM-DD, t.ex. 2024-08-19"),
+        ("course_code", "skriv kurskoden exakt som i kurskatalogen"),
+        ("group", "skriv gruppnamnet som i skolans system"),
+        ("email", "skriv en adress som namn.efternamn@skola.se"),
+        ("choice", "välj ett av alternativen i listan"),
+        ("yes_no", "svara ja eller nej"),
+        ("number", "skriv ett tal, t.ex. 12, 3,5 eller 3.5"),
+        ("interim_or_personnummer", "skriv personnumret, samordningsnumret eller interimsnumret"),
+    ],
+)
+def test_missing_value_is_refused_in_swedish_with_the_types_swedish_hint(type_: str, hint_sv: str) -> None:
+    error = _reject(type_, None, "a value is required", choices=LEVELS)
+
+    message, hint = error.localized("sv")
+    assert message == "field: ett värde måste anges"
+    assert hint is not None
+    assert hint.startswith(hint_sv)
+
+
+def test_choice_suggestion_is_in_swedish() -> None:
+    error = _reject("choice", "Gymnasiel", "not one of the choices", choices=LEVELS)
+
+    assert error.localized("sv") == (
+        "field: 'Gymnasiel' är inte ett av alternativen",
+        "menade du 'Gymnasial'? välj ett av: Grundläggande, Gymnasial, SFI",
+    )
+    assert error.localized("en") == (
+        "field: 'Gymnasiel' is not one of the choices",
+        "did you mean 'Gymnasial'? choose one of: Grundläggande, Gymnasial, SFI",
+    )
