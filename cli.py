@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from engine.errors import RutinError
+    from engine.procedure import LoadedProcedure
     from engine.rules.base import RuleSwitches
     from engine.service import Rutin
 
@@ -395,6 +396,82 @@ def procedures_schema() -> None:
     emit_json(procedure_json_schema())
 
 
+GRAPH_FORMATS = ("mermaid", "dot", "svg", "png")
+GRAPH_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(GRAPH_FORMATS),
+    default="mermaid",
+    show_default=True,
+    help="mermaid and dot are text; svg and png need Graphviz's `dot`.",
+)
+GRAPH_OUTPUT = click.option(
+    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of stdout."
+)
+GRAPH_SECTIONS = click.option("--sections", is_flag=True, help="Show the routine's section under each step.")
+
+
+def emit_graph(
+    loaded: LoadedProcedure,
+    fmt: str,
+    output: Path | None,
+    *,
+    sections: bool,
+    lang: str,
+    caption: str,
+    route: tuple[str, ...] = (),
+    current: str | None = None,
+) -> None:
+    """Draw a procedure (with a case's route when given) and print it or write it whole to `output`."""
+    from engine.diagram import build_diagram, to_dot, to_mermaid
+
+    diagram = build_diagram(
+        loaded.procedure,
+        route=route,
+        current=current,
+        sections=sections,
+        lang="en" if lang == "en" else "sv",
+        caption=caption,
+    )
+    if fmt == "mermaid":
+        data = to_mermaid(diagram).encode("utf-8")
+    elif fmt == "dot":
+        data = to_dot(diagram).encode("utf-8")
+    else:
+        from adapters.graphviz_render import render_dot
+
+        with refusals():
+            data = render_dot(to_dot(diagram), "png" if fmt == "png" else "svg")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    tmp = output.with_name(output.name + ".tmp")  # written whole, then renamed: never a half-written drawing
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(output)
+    except OSError as exc:
+        from engine.errors import RutinError
+
+        fail(RutinError(f"cannot write {output}: {exc.strerror}", "choose a folder you may write to"))
+
+
+@procedures_group.command("graph")
+@click.argument("procedure_id")
+@GRAPH_FORMAT
+@GRAPH_OUTPUT
+@GRAPH_SECTIONS
+@pass_settings
+def procedures_graph(s: Settings, procedure_id: str, fmt: str, output: Path | None, sections: bool) -> None:
+    """Draw a procedure: its steps shaped by kind, coloured by system, and the ways between them."""
+    with refusals():
+        loaded = s.service().current(procedure_id)
+    title = loaded.procedure.title_en if s.lang == "en" and loaded.procedure.title_en else loaded.procedure.title
+    emit_graph(
+        loaded, fmt, output, sections=sections, lang=s.lang, caption=f"{title} ({loaded.id} {loaded.short_version})"
+    )
+
+
 # -- cases ------------------------------------------------------------------------------------------
 
 
@@ -491,6 +568,37 @@ def case_guide(s: Settings, case_id: str) -> None:
 
     with refusals():
         run_guide(s.service(), case_id, s.user, s.lang, print_case)
+
+
+@case_group.command("graph")
+@click.argument("case_id")
+@GRAPH_FORMAT
+@GRAPH_OUTPUT
+@GRAPH_SECTIONS
+@pass_settings
+def case_graph(s: Settings, case_id: str, fmt: str, output: Path | None, sections: bool) -> None:
+    """Draw the case's procedure version with the route taken so far and the current step highlighted."""
+    from terminal.render import status_text
+
+    with refusals():
+        service = s.service()
+        view = service.show(case_id, s.user)  # who may see the case, as for `case show`
+        # The route is not part of the view; until the application layer offers it, read it from the store.
+        case = service.store.load_case(case_id)
+        loaded = service.pinned(case.procedure_hash)
+    caption = (
+        f"{case.id}: {view.procedure_title} ({loaded.id} {loaded.short_version}), {status_text(view.status, s.lang)}"
+    )
+    emit_graph(
+        loaded,
+        fmt,
+        output,
+        sections=sections,
+        lang=s.lang,
+        caption=caption,
+        route=case.route,
+        current=case.state,
+    )
 
 
 # -- worker -----------------------------------------------------------------------------------------
