@@ -142,7 +142,7 @@ class Worker:
             text=True,
         )
 
-    def started(self, timeout: float = 20.0) -> bool:
+    def started(self, timeout: float = 60.0) -> bool:
         """Wait until the worker logged its start (True) or exited, refused or crashed (False)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -157,14 +157,14 @@ class Worker:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            return self.process.wait(timeout=20)
+            return self.process.wait(timeout=60)
         finally:
             self._err.close()
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=60)
         self._err.close()
 
 
@@ -191,7 +191,7 @@ def test_one_worker_on_sqlite_delivers_refuses_a_second_stops_on_sigterm_and_res
     first = Worker(world.db_path, env, log)
     workers.append(first)
     assert first.started(), log.read_text()
-    assert len(smtp.wait_for(1, timeout=20)) == 1, log.read_text()
+    assert len(smtp.wait_for(1, timeout=60)) == 1, log.read_text()
     assert [pid for _, pid in registered(world.db_path)] == [first.process.pid]
 
     second = rutin(world.db_path, env, "worker", "--interval", "1")
@@ -213,7 +213,7 @@ def test_one_worker_on_sqlite_delivers_refuses_a_second_stops_on_sigterm_and_res
     finish(world, "fel_kurs")  # written while no worker runs
     again = Worker(world.db_path, env, log)
     workers.append(again)
-    assert len(smtp.wait_for(2, timeout=20)) == 2, log.read_text()
+    assert len(smtp.wait_for(2, timeout=60)) == 2, log.read_text()
     assert again.stop() == 0
 
     ids = Counter(smtp.message_ids())
@@ -231,7 +231,7 @@ def test_a_worker_restarted_right_after_it_was_killed_is_not_refused(
     env = environment(smtp)
     killed = Worker(world.db_path, env, tmp_path / "killed.log")
     workers.append(killed)
-    assert len(smtp.wait_for(1, timeout=20)) == 1
+    assert len(smtp.wait_for(1, timeout=60)) == 1
     killed.kill()
 
     again = Worker(world.db_path, env, tmp_path / "again.log")
