@@ -327,18 +327,29 @@ def _blocked(step: AnyStep, data: Mapping[str, JsonValue], switches: RuleSwitche
         verdict, _ran = judge(step.rule, step.args, dict(data), switches)
         found = get_rule(step.rule)
         cite = found.cite if found else ""
-        hint = verdict.fix or f"the routine says: {cite}"
-        refused = ActionRefused(verdict.message, hint, state=step.id, rule=step.rule, cite=cite, recorded=True)
+        hint = verdict.fix or f"the routine says: ”{cite}”"
+        hint_sv = verdict.fix or f"rutinen säger: ”{cite}”"
+        refused = ActionRefused(
+            verdict.message,
+            hint,
+            state=step.id,
+            rule=step.rule,
+            cite=cite,
+            recorded=True,
+            sv=(verdict.message, hint_sv),
+        )
         refused.translations["en"] = verdict.message_en
         return refused
     if isinstance(step, CheckStep):
+        message = render(step.message or "", data)
         refused = ActionRefused(
-            render(step.message or "", data),
-            f"the routine says: {step.cite}",
+            message,
+            f"the routine says: ”{step.cite}”",
             state=step.id,
             rule=step.id,
             cite=step.cite,
             recorded=True,
+            sv=(message, f"rutinen säger: ”{step.cite}”"),
         )
         if step.message_en:
             refused.translations["en"] = render(step.message_en, data)
@@ -348,6 +359,7 @@ def _blocked(step: AnyStep, data: Mapping[str, JsonValue], switches: RuleSwitche
         "the procedure needs an `otherwise`",
         state=step.id,
         recorded=True,
+        sv=(f"ingen väg i valet '{step.title}' passar det här ärendet", "processägaren behöver lägga till `otherwise`"),
     )
 
 
