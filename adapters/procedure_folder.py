@@ -33,6 +33,13 @@ class ProcedureFolder:
         return sorted(self._index())
 
     def text(self, procedure_id: str) -> tuple[str, str]:
+        for suffix in (".yaml", ".yml"):  # the usual case: the file is named after its id; read only that one
+            named = self.folder / f"{procedure_id}{suffix}"
+            if named.is_file():
+                text = read_text(named)
+                found = _ID_LINE.search(text)
+                if found is not None and found.group(1) == procedure_id:
+                    return text, str(named)
         index = self._index()
         path = index.get(procedure_id)
         if path is None:
