@@ -388,6 +388,44 @@ def procedures_validate(s: Settings, paths: tuple[Path, ...], as_json: bool) -> 
         raise SystemExit(1)
 
 
+@procedures_group.command("diff")
+@click.argument("procedure_id")
+@JSON
+@pass_settings
+def procedures_diff(s: Settings, procedure_id: str, as_json: bool) -> None:
+    """What changed, in plain words, between each stored version the cases run on and the file as it reads now."""
+    import json as _json
+
+    from engine.evolution import diff_procedures
+    from engine.procedure import procedure_from_data
+
+    with refusals():
+        service = s.service()
+        service.user(s.user)
+        current = service.current(procedure_id)
+        versions = [h for h, _at in service.store.procedure_versions(procedure_id)]
+        found = []
+        for version in versions:
+            if version == current.hash:
+                continue
+            _text, data = service.store.procedure_version(version)
+            changes = diff_procedures(procedure_from_data(_json.loads(data)), current.procedure)
+            found.append((version, changes))
+    if as_json:
+        emit_json([{"from": v, "to": current.hash, "changes": [c.__dict__ for c in changes]} for v, changes in found])
+        return
+    en = s.lang == "en"
+    if not found:
+        click.echo(
+            ("no stored version differs from the file " if en else "ingen lagrad version skiljer sig från filen ")
+            + f"({current.short_version})"
+        )
+    for version, changes in found:
+        click.echo(click.style(f"{version[:12]} → {current.short_version}", bold=True) + f"  ({len(changes)})")
+        for change in changes:
+            click.echo(f"  - {change.detail_en if en else change.detail_sv}")
+
+
 @procedures_group.command("schema")
 def procedures_schema() -> None:
     """The JSON Schema of the procedure format, for an editor's YAML plugin."""

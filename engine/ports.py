@@ -76,6 +76,10 @@ class CaseStore(Protocol):
 
     def procedure_hashes(self) -> list[str]: ...
 
+    def procedure_versions(self, procedure_id: str) -> list[tuple[str, datetime]]:
+        """The stored versions of one procedure (hash, when stored), oldest first."""
+        ...
+
     def procedure_version(self, procedure_hash: str) -> tuple[str, str]:
         """(text, validated data as JSON) of a stored version; raise NotFound."""
         ...

@@ -1,0 +1,82 @@
+"""`rutin procedures diff`: what changed between the versions open cases run on and the file, in plain words."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import PROCEDURES, ROOT
+
+
+def rutin(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "RUTIN_DB": str(tmp_path / "r.db"),
+        "RUTIN_PROCEDURES": str(tmp_path / "p"),
+        "RUTIN_USER": "admin",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_a_removed_step_and_a_changed_wait_are_told_in_plain_words(tmp_path: Path) -> None:
+    shutil.copytree(PROCEDURES, tmp_path / "p")
+    assert (
+        rutin(
+            tmp_path,
+            "users",
+            "add",
+            "admin",
+            "--admin",
+            "--role",
+            "Vux intern anordnare Sthlm",
+            "--task",
+            "Betygsadministratör",
+        ).returncode
+        == 0
+    )
+    started = rutin(
+        tmp_path,
+        "case",
+        "start",
+        "avregistrering-betyg",
+        "--set",
+        "personnummer=19121212-1212",
+        "--set",
+        "orsak=ej_last",
+        "--set",
+        "kurskod=MATMAT01a",
+        "--set",
+        "betygsgrupp=MA1A",
+    )
+    assert started.returncode == 0, started.stderr
+    path = tmp_path / "p" / "avregistrering-betyg.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text[: text.index("  - id: ed_spara\n")] + text[text.index("  - id: ed_bekrafta\n") :]
+    path.write_text(text.replace("    next: ed_spara\n", "    next: ed_bekrafta\n", 1), encoding="utf-8")
+
+    shown = rutin(tmp_path, "procedures", "diff", "avregistrering-betyg")
+    as_json = json.loads(rutin(tmp_path, "procedures", "diff", "avregistrering-betyg", "--json").stdout)
+
+    assert shown.returncode == 0, shown.stderr
+    assert "Steget 'ed_spara' (Spara) har tagits bort" in shown.stdout
+    assert {c["kind"] for c in as_json[0]["changes"]} >= {"step_removed", "next_changed"}
+
+
+def test_no_difference_is_said_plainly(tmp_path: Path) -> None:
+    shutil.copytree(PROCEDURES, tmp_path / "p")
+    rutin(tmp_path, "users", "add", "admin", "--admin")
+    shown = rutin(tmp_path, "--lang", "en", "procedures", "diff", "avregistrering-betyg")
+    assert shown.returncode == 0
+    assert "no stored version differs from the file" in shown.stdout
