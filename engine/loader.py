@@ -2,6 +2,7 @@
 
 Loading is three passes over one parse: YAML with positions (`source`), the shape (`procedure`'s
 pydantic models, strict so `required: yes` is not quietly true), and the cross-references (`checks`).
+A procedure without errors is then linted (`lint`): its warnings ride along in `LoadedProcedure.warnings`.
 Pydantic's error locations are mapped back to line and column. The version of a procedure is the
 SHA-256 of its exact text: a case pins that hash, and the text is stored under it.
 """
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from engine.checks import check_procedure
 from engine.diagnostics import Diagnostic, hint_for, sort_diagnostics
 from engine.errors import ProcedureInvalid
+from engine.lint import lint_procedure
 from engine.procedure import DURATION, STEP_KINDS, LoadedProcedure
 from engine.schema import model_keys, validate_procedure
 from engine.source import SourceDoc, parse_yaml
@@ -46,6 +48,7 @@ def load_procedure_text(text: str, path: str = "<procedure>") -> LoadedProcedure
     diagnostics = check_procedure(procedure, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise ProcedureInvalid(sort_diagnostics(diagnostics))
+    diagnostics += lint_procedure(procedure, doc)
     return LoadedProcedure(procedure, text, text_hash(text), path, doc.data, sort_diagnostics(diagnostics))
 
 

@@ -463,7 +463,7 @@ _SYNTAX_RULES = (
     ),
     _rule(
         r"flow (sequence|mapping) \|",
-        "a list in [ ] or mapping in { } is not written correctly",
+        "a list in [ ] or mapping in {{ }} is not written correctly",
         "check the commas and the closing bracket, and quote texts containing ':' or ','",
     ),
 )

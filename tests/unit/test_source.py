@@ -454,3 +454,9 @@ def test_line_text_returns_the_source_line_for_a_caret() -> None:
     assert line_text(text, 3) == "next: c"
     assert line_text(text, 9) == ""
     assert line_text(text, 0) == ""
+
+
+def test_a_broken_flow_mapping_is_a_diagnostic_not_a_crash() -> None:
+    with pytest.raises(ProcedureInvalid) as caught:
+        parse_yaml("steps: {id: a, title: b\nnext: c\n", "x.yaml")
+    assert caught.value.diagnostics[0].code == "yaml-syntax"
