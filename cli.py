@@ -426,6 +426,66 @@ def procedures_diff(s: Settings, procedure_id: str, as_json: bool) -> None:
             click.echo(f"  - {change.detail_en if en else change.detail_sv}")
 
 
+@procedures_group.command("impact")
+@click.argument("procedure_id")
+@JSON
+@pass_settings
+def procedures_impact(s: Settings, procedure_id: str, as_json: bool) -> None:
+    """The open cases on older versions: where each stands, and whether it could move to the file's version safely."""
+    import json as _json
+
+    from engine.case import STATUSES
+    from engine.evolution import assess_migration, diff_procedures
+    from engine.procedure import procedure_from_data
+
+    with refusals():
+        service = s.service()
+        current = service.current(procedure_id)
+        rows: list[dict[str, Any]] = []
+        diffs: dict[str, list[Any]] = {}
+        for status in STATUSES:
+            if status == "done":
+                continue
+            for view in service.list_cases(s.user, status, procedure_id, limit=10000):
+                if view.version == current.hash:
+                    continue
+                if view.version not in diffs:
+                    _text, data = service.store.procedure_version(view.version)
+                    diffs[view.version] = diff_procedures(procedure_from_data(_json.loads(data)), current.procedure)
+                case = service.store.load_case(view.id)
+                verdict = assess_migration(case.route, case.state, diffs[view.version], current.procedure)
+                rows.append(
+                    {
+                        "case": view.id,
+                        "version": view.version,
+                        "state": case.state,
+                        "status": view.status,
+                        "safe": verdict.safe,
+                        "new_state": verdict.new_state,
+                        "reasons": verdict.reasons_en if s.lang == "en" else verdict.reasons_sv,
+                    }
+                )
+    if as_json:
+        emit_json({"procedure": procedure_id, "to": current.hash, "cases": rows})
+        return
+    if not rows:
+        click.echo(
+            "no open case runs on an older version" if s.lang == "en" else "inget öppet ärende går på en äldre version"
+        )
+        return
+    out = table("case", "version", "step", "status", "safe", "why not")
+    for row in rows:
+        out.add_row(
+            row["case"],
+            row["version"][:12],
+            row["state"],
+            row["status"],
+            ("yes" if s.lang == "en" else "ja") if row["safe"] else ("no" if s.lang == "en" else "nej"),
+            "; ".join(row["reasons"]),
+        )
+    show_table(out)
+
+
 @procedures_group.command("schema")
 def procedures_schema() -> None:
     """The JSON Schema of the procedure format, for an editor's YAML plugin."""

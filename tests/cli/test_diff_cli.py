@@ -80,3 +80,48 @@ def test_no_difference_is_said_plainly(tmp_path: Path) -> None:
     shown = rutin(tmp_path, "--lang", "en", "procedures", "diff", "avregistrering-betyg")
     assert shown.returncode == 0
     assert "no stored version differs from the file" in shown.stdout
+
+
+def test_impact_tells_which_open_cases_could_move_safely(tmp_path: Path) -> None:
+    shutil.copytree(PROCEDURES, tmp_path / "p")
+    rutin(
+        tmp_path,
+        "users",
+        "add",
+        "admin",
+        "--admin",
+        "--role",
+        "Vux intern anordnare Sthlm",
+        "--task",
+        "Betygsadministratör",
+    )
+    start = [
+        "case",
+        "start",
+        "avregistrering-betyg",
+        "--set",
+        "personnummer=19121212-1212",
+        "--set",
+        "orsak=ej_last",
+        "--set",
+        "kurskod=MATMAT01a",
+        "--set",
+        "betygsgrupp=MA1A",
+    ]
+    before = rutin(tmp_path, *start).stdout.strip()
+    after = rutin(tmp_path, *start).stdout.strip()
+    for action in ("ed_sok_elev", "ed_las_upp"):
+        rutin(tmp_path, "case", "do", after, action)
+    rutin(tmp_path, "case", "do", after, "ed_beslutad_av", "--set", "beslutande_larare=Karin")
+    rutin(tmp_path, "case", "do", after, "ed_spara")
+    path = tmp_path / "p" / "avregistrering-betyg.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text[: text.index("  - id: ed_spara\n")] + text[text.index("  - id: ed_bekrafta\n") :]
+    path.write_text(text.replace("    next: ed_spara\n", "    next: ed_bekrafta\n", 1), encoding="utf-8")
+
+    found = json.loads(rutin(tmp_path, "procedures", "impact", "avregistrering-betyg", "--json").stdout)
+
+    verdicts = {row["case"]: row["safe"] for row in found["cases"]}
+    assert verdicts == {before: True, after: False}
+    unsafe = next(row for row in found["cases"] if row["case"] == after)
+    assert any("ed_spara" in reason for reason in unsafe["reasons"])
