@@ -1,0 +1,116 @@
+"""`rutin audit`: a case's log, its replay, the hash-chain check, and the export of its history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli import JSON, Settings, app, emit_json, fail, local, pass_settings, refusals, show_table, table
+
+
+@app.group("audit")
+def audit_group() -> None:
+    """Audit: log, replay, verify, export."""
+
+
+@audit_group.command("log")
+@click.argument("case_id")
+@JSON
+@pass_settings
+def audit_log(s: Settings, case_id: str, as_json: bool) -> None:
+    """A case's history: who did what, when, under which procedure version."""
+    with refusals():
+        _case, events = s.service().history(case_id, s.user)
+    if as_json:
+        emit_json([e.to_json() for e in events])
+        return
+    out = table("#", "time", "who", "what", "step", "action", "then at", "version", "hash")
+    for e in events:
+        out.add_row(
+            str(e.seq),
+            local(e.at, "%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.kind,
+            e.step or "",
+            e.action or "",
+            e.state or "",
+            (e.procedure_hash or "")[:8],
+            e.hash[:10],
+        )
+    show_table(out)
+
+
+@audit_group.command("replay")
+@click.argument("case_id")
+@JSON
+@pass_settings
+def audit_replay(s: Settings, case_id: str, as_json: bool) -> None:
+    """Re-derive the case from its events through its pinned procedure version; exit 1 when they differ."""
+    from datetime import datetime
+
+    with refusals():
+        report = s.service().replay(case_id, s.user)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(f"{case_id}: procedure version {report.procedure_hash[:12]}")
+        for st in report.steps:
+            mark = "ok  " if st.matches else "DIFF"
+            when = local(datetime.fromisoformat(st.at), "%Y-%m-%d %H:%M:%S")
+            click.echo(
+                f"  {mark} {st.seq:>3} {when} {st.actor:<14} {st.kind:<15} {st.step or '':<22} "
+                f"{st.action or '':<22} -> {st.state}"
+            )
+        for problem in report.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(
+            "replay matches the stored case" if report.ok else "replay DIFFERS from the stored case", err=not report.ok
+        )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@audit_group.command("verify")
+@click.argument("case_id", required=False)
+@JSON
+@pass_settings
+def audit_verify(s: Settings, case_id: str | None, as_json: bool) -> None:
+    """Recompute the hash chains (of one case, or all); name the first altered, removed or inserted event."""
+    with refusals():
+        report = s.service().verify(s.user, case_id)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        for problem in report.problems:
+            click.echo(f"TAMPERED {problem}", err=True)
+        summary = "all intact" if report.ok else f"{len(report.problems)} broken"
+        click.echo(
+            f"{report.streams} histories, {report.events} events, {report.procedures} procedure versions "
+            f"checked: {summary}",
+            err=not report.ok,
+        )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@audit_group.command("export")
+@click.argument("case_id")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@pass_settings
+def audit_export(s: Settings, case_id: str, fmt: str, output: Path | None) -> None:
+    """A case's history as JSON or CSV."""
+    with refusals():
+        text = s.service().export(case_id, fmt, s.user)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    tmp = output.with_name(output.name + ".tmp")  # written whole, then renamed: never a half-written export
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        from engine.errors import RutinError
+
+        fail(RutinError(f"cannot write {output}: {exc.strerror}", "choose a folder you may write to"))

@@ -1,0 +1,141 @@
+"""`rutin case`: start, show, do, list, guide and graph of cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli import JSON, Settings, app, emit_json, local, parse_sets, pass_settings, refusals, show_table, table
+from commands.graph import GRAPH_FORMAT, GRAPH_OUTPUT, GRAPH_SECTIONS, emit_graph
+
+
+@app.group("case")
+def case_group() -> None:
+    """Cases: start, show, do, list, guide."""
+
+
+@case_group.command("start")
+@click.argument("procedure_id")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="A value for an input (repeat).")
+@JSON
+@pass_settings
+def case_start(s: Settings, procedure_id: str, sets: tuple[str, ...], as_json: bool) -> None:
+    """Start a case of PROCEDURE_ID; prints its id."""
+    values = parse_sets(sets)
+    with refusals():
+        view = s.service().start(procedure_id, values, s.user)
+    if as_json:
+        emit_json(view.to_json())
+    else:
+        click.echo(view.id)
+
+
+@case_group.command("show")
+@click.argument("case_id")
+@JSON
+@pass_settings
+def case_show(s: Settings, case_id: str, as_json: bool) -> None:
+    """Where the case stands, what to do now and in which system, and what it waits for."""
+    from terminal.render import print_case
+
+    with refusals():
+        view = s.service().show(case_id, s.user)
+    if as_json:
+        emit_json(view.to_json())
+    else:
+        print_case(view, s.lang)
+
+
+@case_group.command("do")
+@click.argument("case_id")
+@click.argument("action")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="A value for a field of the step (repeat).")
+@JSON
+@pass_settings
+def case_do(s: Settings, case_id: str, action: str, sets: tuple[str, ...], as_json: bool) -> None:
+    """Complete the current step (or choose a route) with ACTION, as `case show` names it."""
+    from terminal.render import print_case
+
+    values = parse_sets(sets)
+    with refusals():
+        view = s.service().do(case_id, action, values, s.user)
+    if as_json:
+        emit_json(view.to_json())
+    else:
+        print_case(view, s.lang)
+
+
+@case_group.command("list")
+@click.option("--status", type=click.Choice(["open", "waiting", "overdue", "done"]), help="Only cases in this status.")
+@click.option("--procedure", help="Only cases of this procedure.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@JSON
+@pass_settings
+def case_list(s: Settings, status: str | None, procedure: str | None, limit: int, as_json: bool) -> None:
+    """Cases, newest first; overdue ones are those waiting past their time."""
+    from engine.case import STATUSES
+    from terminal.render import status_text
+
+    wanted = next((st for st in STATUSES if st == status), None)
+    with refusals():
+        views = s.service().list_cases(s.user, wanted, procedure, limit)
+    if as_json:
+        emit_json([v.to_json() for v in views])
+        return
+    out = table("case", "procedure", "status", "step", "system", "expected by", "updated")
+    for v in views:
+        expected = local(v.waiting.expected_by, "%m-%d %H:%M") if v.waiting else ""
+        out.add_row(
+            v.id,
+            v.procedure,
+            status_text(v.status, s.lang),
+            v.step_title,
+            v.system or "",
+            expected,
+            local(v.updated_at, "%m-%d %H:%M"),
+        )
+    show_table(out)
+
+
+@case_group.command("guide")
+@click.argument("case_id")
+@pass_settings
+def case_guide(s: Settings, case_id: str) -> None:
+    """An interactive checklist that walks you through the remaining steps."""
+    from terminal.guide import run_guide
+    from terminal.render import print_case
+
+    with refusals():
+        run_guide(s.service(), case_id, s.user, s.lang, print_case)
+
+
+@case_group.command("graph")
+@click.argument("case_id")
+@GRAPH_FORMAT
+@GRAPH_OUTPUT
+@GRAPH_SECTIONS
+@pass_settings
+def case_graph(s: Settings, case_id: str, fmt: str, output: Path | None, sections: bool) -> None:
+    """Draw the case's procedure version with the route taken so far and the current step highlighted."""
+    from terminal.render import status_text
+
+    with refusals():
+        service = s.service()
+        view = service.show(case_id, s.user)  # who may see the case, as for `case show`
+        # The route is not part of the view; until the application layer offers it, read it from the store.
+        case = service.store.load_case(case_id)
+        loaded = service.pinned(case.procedure_hash)
+    caption = (
+        f"{case.id}: {view.procedure_title} ({loaded.id} {loaded.short_version}), {status_text(view.status, s.lang)}"
+    )
+    emit_graph(
+        loaded,
+        fmt,
+        output,
+        sections=sections,
+        lang=s.lang,
+        caption=caption,
+        route=case.route,
+        current=case.state,
+    )

@@ -1,0 +1,63 @@
+"""`rutin rules` (the rule library) and `rutin check` (batch checks of exported data against the rules)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli import JSON, Settings, app, emit_json, pass_settings, refusals, show_table, table
+
+
+@app.group("rules")
+def rules_group() -> None:
+    """The rule library: named rules from the routines, with their citations."""
+
+
+@app.group("check")
+def check_group() -> None:
+    """Batch checks of exported data against the routines' rules."""
+
+
+@rules_group.command("list")
+@JSON
+@pass_settings
+def rules_list(s: Settings, as_json: bool) -> None:
+    """Every rule: id, scope, whether it is switched on here, and the sentence it comes from."""
+    from engine.rules import catalogue
+
+    switches = s.switches()
+    rules = sorted(catalogue().values(), key=lambda r: r.id)
+    if as_json:
+        emit_json([{**r.to_json(), "on": switches.is_on(r)} for r in rules])
+        return
+    out = table("rule", "scope", "on", "title")
+    for r in rules:
+        scope = f"{r.scope}:{r.municipality}" if r.municipality else r.scope
+        title = r.title_en if s.lang == "en" else r.title
+        out.add_row(r.id, scope, "yes" if switches.is_on(r) else "off", title)
+    show_table(out)
+    click.echo(f"{len(rules)} rules; their citations: rutin rules list --json")
+
+
+@check_group.command("registrations")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@JSON
+@pass_settings
+def check_registrations_command(s: Settings, file: Path, as_json: bool) -> None:
+    """Run the registration rules over a CSV export; every violation with its row, rule and fix. Exit 1 if any."""
+    from engine.errors import RutinError
+    from engine.registrations import check_registrations, decode_export
+
+    with refusals():
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise RutinError(f"cannot read {file}: {exc.strerror}", "give the path of a CSV export") from exc
+        report = check_registrations(decode_export(data), switches=s.switches())
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(report.to_text("en" if s.lang == "en" else "sv"))
+    if report.violations or report.bad_rows:
+        raise SystemExit(1)
