@@ -122,12 +122,10 @@ def case_graph(s: Settings, case_id: str, fmt: str, output: Path | None, section
 
     with refusals():
         service = s.service()
-        view = service.show(case_id, s.user)  # who may see the case, as for `case show`
-        # The route is not part of the view; until the application layer offers it, read it from the store.
-        case = service.store.load_case(case_id)
-        loaded = service.pinned(case.procedure_hash)
+        view = service.show(case_id, s.user)
+        loaded = service.pinned(view.version)
     caption = (
-        f"{case.id}: {view.procedure_title} ({loaded.id} {loaded.short_version}), {status_text(view.status, s.lang)}"
+        f"{view.id}: {view.procedure_title} ({loaded.id} {loaded.short_version}), {status_text(view.status, s.lang)}"
     )
     emit_graph(
         loaded,
@@ -136,6 +134,6 @@ def case_graph(s: Settings, case_id: str, fmt: str, output: Path | None, section
         sections=sections,
         lang=s.lang,
         caption=caption,
-        route=case.route,
-        current=case.state,
+        route=tuple(view.route),
+        current=view.state,
     )

@@ -201,13 +201,12 @@ def procedures_impact(s: Settings, procedure_id: str, as_json: bool) -> None:
                 if view.version not in diffs:
                     _text, data = service.store.procedure_version(view.version)
                     diffs[view.version] = diff_procedures(procedure_from_data(_json.loads(data)), current.procedure)
-                case = service.store.load_case(view.id)
-                verdict = assess_migration(case.route, case.state, diffs[view.version], current.procedure)
+                verdict = assess_migration(view.route, view.state, diffs[view.version], current.procedure)
                 rows.append(
                     {
                         "case": view.id,
                         "version": view.version,
-                        "state": case.state,
+                        "state": view.state,
                         "status": view.status,
                         "safe": verdict.safe,
                         "new_state": verdict.new_state,

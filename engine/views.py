@@ -74,6 +74,7 @@ class CaseView:
     waiting: WaitView | None
     data: dict[str, Any]
     events: int
+    route: list[str]  # every step the case has been at, in order (diagrams, timelines)
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -153,6 +154,7 @@ def case_view(loaded: LoadedProcedure, case: Case, now: datetime, manual: Contai
         waiting=waiting,
         data=dict(case.data),
         events=case.version,
+        route=list(case.route),
         created_at=case.created_at,
         created_by=case.created_by,
         updated_at=case.updated_at,
