@@ -137,3 +137,49 @@ def case_graph(s: Settings, case_id: str, fmt: str, output: Path | None, section
         route=tuple(view.route),
         current=view.state,
     )
+
+
+@case_group.command("migrate")
+@click.argument("case_id", required=False)
+@click.option(
+    "--all-safe", "procedure_id", metavar="PROCEDURE", help="Every open case of PROCEDURE that can move safely."
+)
+@click.option("--reason", required=True, help="Why the case moves to the new version (kept in its history).")
+@JSON
+@pass_settings
+def case_migrate(s: Settings, case_id: str | None, procedure_id: str | None, reason: str, as_json: bool) -> None:
+    """Move a case (or every safe one) to the procedure as its file reads now; unsafe moves are refused."""
+    from engine.case import STATUSES
+    from engine.errors import ActionRefused, RutinError
+
+    if (case_id is None) == (procedure_id is None):
+        raise click.UsageError("give one CASE_ID or --all-safe PROCEDURE")
+    moved: list[str] = []
+    refused: list[dict[str, str]] = []
+    with refusals():
+        service = s.service()
+        if case_id is not None:
+            moved.append(service.migrate(case_id, s.user, reason).id)
+        else:
+            current = service.current(str(procedure_id))
+            ids = [
+                v.id
+                for status in STATUSES
+                if status != "done"
+                for v in service.list_cases(s.user, status, procedure_id, limit=10000)
+                if v.version != current.hash
+            ]
+            for one in ids:
+                try:
+                    moved.append(service.migrate(one, s.user, reason).id)
+                except ActionRefused as exc:
+                    refused.append({"case": one, "why": exc.localized(s.lang)[0]})
+                except RutinError as exc:
+                    refused.append({"case": one, "why": exc.localized(s.lang)[0]})
+    if as_json:
+        emit_json({"moved": moved, "refused": refused})
+        return
+    for one in moved:
+        click.echo(("moved " if s.lang == "en" else "flyttat ") + one)
+    for row in refused:
+        click.echo(("not moved " if s.lang == "en" else "inte flyttat ") + f"{row['case']}: {row['why']}", err=True)

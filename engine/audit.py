@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from engine.history import ChainProblem, Event, verify_chain
 from engine.machine import NOT_YET, SATISFIED, CompiledMachine
 from engine.procedure import LoadedProcedure
 from engine.rules.base import RuleSwitches
-from engine.step import Move, Outcome, advance, deadline_event, mark_overdue, start_case
+from engine.step import Move, Outcome, advance, deadline_event, mark_overdue, migrate, start_case
 from engine.systems import EverySystem
 
 
@@ -58,7 +59,11 @@ class ReplayReport:
         }
 
 
-def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machine: CompiledMachine) -> ReplayReport:
+VersionLoader = Callable[[str], tuple[LoadedProcedure, CompiledMachine]]
+
+
+def replay_case(case: Case, events: list[Event], load: VersionLoader) -> ReplayReport:
+    """Replay from the version the case started on, switching version where the history records a migration."""
     report = ReplayReport(case.id, case.procedure_hash)
     if not events or events[0].kind != "case_started":
         report.problems.append("the history does not begin with the case being started")
@@ -67,9 +72,16 @@ def replay_case(case: Case, events: list[Event], loaded: LoadedProcedure, machin
     # the rules that were switched off when the case ran, as its events recorded them
     switches = RuleSwitches(frozenset(r for e in events for r in e.data.get("rules_off", ())))
     current: Case | None = None
+    loaded, machine = load(events[0].procedure_hash or case.procedure_hash)
     for event in events:
         try:
-            outcome = _reapply(event, current, loaded, machine, manual, case.id, switches)
+            if event.kind == "case_migrated" and current is not None:
+                loaded, machine = load(str(event.data["to"]))
+                outcome = migrate(
+                    current, loaded, str(event.data["state"]), event.actor, event.at, str(event.data.get("reason", ""))
+                )
+            else:
+                outcome = _reapply(event, current, loaded, machine, manual, case.id, switches)
         except RutinError as exc:
             report.problems.append(f"event {event.seq} ({event.kind}) cannot be replayed: {exc.message}")
             break

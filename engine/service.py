@@ -359,6 +359,67 @@ class Rutin:
             done += 1
         return done
 
+    # -- moving cases to a new version of their procedure -------------------------------------------
+
+    def migrate(self, case_id: str, actor: str, reason: str) -> CaseView:
+        """Move an open case to the procedure as its file reads now, if none of what changed has run for it.
+
+        Only an administrator (a process owner) may; the move is an event in the case's history with who and why,
+        and an unsafe move is refused with the reasons, also recorded.
+        """
+        import json as _json
+
+        from engine.evolution import assess_migration, diff_procedures
+        from engine.step import migrate
+
+        user = self.user(actor)
+        if not user.admin:
+            raise ActionRefused(
+                f"{actor} may not move cases to a new procedure version",
+                "ask a process owner (an administrator)",
+                sv=(
+                    f"{actor} får inte flytta ärenden till en ny version av rutinen",
+                    "be en processägare (administratör)",
+                ),
+            )
+        if not reason.strip():
+            raise ActionRefused(
+                "say why the case is moved",
+                "give --reason TEXT",
+                sv=("ange varför ärendet flyttas", "ange --reason TEXT"),
+            )
+        case = self.store.load_case(case_id)
+        if case.status == "done":
+            raise ActionRefused(
+                f"case {case.id} is finished; it stays on its version",
+                sv=(f"ärendet {case.id} är avslutat och stannar på sin version", None),
+            )
+        new = self.current(case.procedure_id)
+        if new.hash == case.procedure_hash:
+            raise ActionRefused(
+                f"case {case.id} already runs on the file's version {new.short_version}",
+                sv=(f"ärendet {case.id} går redan på filens version {new.short_version}", None),
+            )
+        _text, data = self.store.procedure_version(case.procedure_hash)
+        old = procedure_from_data(_json.loads(data))
+        verdict = assess_migration(case.route, case.state, diff_procedures(old, new.procedure), new.procedure)
+        now = self.now()
+        if not verdict.safe or verdict.new_state is None:
+            reasons_en, reasons_sv = "; ".join(verdict.reasons_en), "; ".join(verdict.reasons_sv)
+            self.store.append_refusal(
+                case, refusal_event(case, user.name, now, "migrate", reasons_en, {"to": new.hash, "reason": reason})
+            )
+            raise ActionRefused(
+                f"case {case.id} cannot move safely: {reasons_en}",
+                state=case.state,
+                recorded=True,
+                sv=(f"ärendet {case.id} kan inte flyttas säkert: {reasons_sv}", None),
+            )
+        outcome = migrate(case, new, verdict.new_state, user.name, now, reason)
+        self.store.save_procedure_version(new.hash, new.id, new.text, canonical_json(new.data), now)
+        self.store.commit(case, outcome.case, outcome.events, [], self.timers(new, outcome.case))
+        return self.view(outcome.case)
+
     # -- the worker's sweep -------------------------------------------------------------------------
 
     def sweep(self, limit: int = 1000, owner: str = "rutin-once") -> SweepReport:
@@ -378,8 +439,12 @@ class Rutin:
         from engine.audit import replay_case
 
         case, events = self.history(case_id, actor)
-        loaded = self.pinned(case.procedure_hash)
-        return replay_case(case, events, loaded, CompiledMachine(loaded.procedure))
+
+        def load(version: str) -> tuple[LoadedProcedure, CompiledMachine]:
+            loaded = self.pinned(version)
+            return loaded, CompiledMachine(loaded.procedure)
+
+        return replay_case(case, events, load)
 
     def verify(self, actor: str, case_id: str | None = None) -> VerifyReport:
         from engine.audit import VerifyReport, verify_procedure_version, verify_stream

@@ -488,3 +488,31 @@ def deadline_event(case: Case, now: datetime, actor: str, deadline_id: str, due:
     data = {"deadline": deadline_id, "due": due.isoformat()}
     event = _next_event(case, move, "deadline_missed", case.state, None, data, case.state)
     return Outcome(case.evolve(version=event.seq, head_hash=event.hash), [event])
+
+
+def migrate(case: Case, new: LoadedProcedure, new_state: str, actor: str, now: datetime, reason: str) -> Outcome:
+    """Move a case to another version of its procedure: same data, route and wait times, the step renamed if it was."""
+    wait = case.wait
+    if wait is not None and wait.step != new_state:
+        from dataclasses import replace
+
+        wait = replace(wait, step=new_state)
+    moved = case.evolve(procedure_hash=new.hash, state=new_state, wait=wait, updated_at=now)
+    if new.procedure.deadlines:
+        from engine.deadlines import next_deadline
+
+        moved = moved.evolve(deadline_at=next_deadline(new.procedure, moved))
+    data = {"from": case.procedure_hash, "to": new.hash, "reason": reason, "state": new_state}
+    event = seal(
+        case.id,
+        case.version + 1,
+        now,
+        actor,
+        "case_migrated",
+        prev_hash=case.head_hash,
+        step=case.state,
+        data=data,
+        state=new_state,
+        procedure_hash=new.hash,
+    )
+    return Outcome(moved.evolve(version=event.seq, head_hash=event.hash), [event])

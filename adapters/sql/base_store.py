@@ -27,6 +27,7 @@ from engine.ports import OutboxItem
 T = TypeVar("T")
 
 _CASE_ROW = (
+    "procedure_hash",
     "state",
     "status",
     "data",

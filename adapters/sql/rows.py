@@ -46,6 +46,7 @@ def case_row(case: Case) -> dict[str, Any]:
     due = wait.due_at() if wait else None
     overdue_at = case.overdue_at if case.status != "done" else None
     return {
+        "procedure_hash": case.procedure_hash,  # changes only when a process owner migrates the case
         "state": case.state,
         "status": case.status,
         "data": dumps(case.data),

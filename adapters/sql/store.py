@@ -90,7 +90,6 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore):
                         **self._case_row(case),
                         id=case.id,
                         procedure_id=case.procedure_id,
-                        procedure_hash=case.procedure_hash,
                         created_at=iso(case.created_at),
                         created_by=case.created_by,
                     )
