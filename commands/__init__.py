@@ -4,5 +4,6 @@
 """
 
 from commands import audit, cases, demo, procedures, rules, users, worker
+from commands import scenarios as scenarios
 
 __all__ = ["audit", "cases", "demo", "procedures", "rules", "users", "worker"]
