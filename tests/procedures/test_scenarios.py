@@ -100,3 +100,35 @@ def test_a_yaml_error_in_a_scenario_file_has_its_position(tmp_path: Path) -> Non
 
 def test_a_route_difference_marks_expected_and_actual() -> None:
     assert route_diff(["a", "b"], ["a", "c"]).splitlines() == ["  (- expected, + actual)", "    a", "  - b", "  + c"]
+
+
+def test_every_shipped_procedure_has_scenarios_that_pass_and_cover_it_all_through_the_cli() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import cli; cli.main()",
+            "--procedures",
+            str(PROCEDURES),
+            "procedures",
+            "test",
+            "--strict-coverage",
+            "--json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    results = json.loads(done.stdout)
+    shipped = {p.stem for p in PROCEDURES.glob("*.yaml")}
+    assert {r["procedure"] for r in results} == shipped
+    assert [r["procedure"] for r in results if not r["passed"]] == []
+    assert done.returncode == 0, done.stderr
