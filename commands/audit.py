@@ -19,13 +19,19 @@ def audit_group() -> None:
 @JSON
 @pass_settings
 def audit_log(s: Settings, case_id: str, as_json: bool) -> None:
-    """A case's history: who did what, when, under which procedure version."""
+    """A case's history: who did what, when, under which procedure version and which version of the routine."""
     with refusals():
-        _case, events = s.service().history(case_id, s.user)
+        service = s.service()
+        _case, events = service.history(case_id, s.user)
+        routines: dict[str, str] = {}  # the written routine's version in force, from each event's pinned procedure
+        for version in {e.procedure_hash for e in events if e.procedure_hash}:
+            procedure = service.pinned(version).procedure
+            routine = procedure.routine
+            routines[version] = (routine.version if routine and routine.version else None) or procedure.revision or ""
     if as_json:
-        emit_json([e.to_json() for e in events])
+        emit_json([{**e.to_json(), "routine_version": routines.get(e.procedure_hash or "")} for e in events])
         return
-    out = table("#", "time", "who", "what", "step", "action", "then at", "version", "hash")
+    out = table("#", "time", "who", "what", "step", "action", "then at", "version", "routine", "hash")
     for e in events:
         out.add_row(
             str(e.seq),
@@ -36,6 +42,7 @@ def audit_log(s: Settings, case_id: str, as_json: bool) -> None:
             e.action or "",
             e.state or "",
             (e.procedure_hash or "")[:8],
+            routines.get(e.procedure_hash or "", ""),
             e.hash[:10],
         )
     show_table(out)

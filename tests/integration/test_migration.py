@@ -74,3 +74,42 @@ def test_only_a_process_owner_moves_cases(edited: tuple[World, Path]) -> None:
     remove_spara(folder)
     with pytest.raises(ActionRefused, match="may not move cases"):
         world.service.migrate(case.id, "anna", "varför inte")
+
+
+def test_the_history_shows_the_routine_version_in_force_for_each_event(edited: tuple[World, Path]) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    world, folder = edited
+    case = world.service.start(PROC, ROUTES["ej_last"], "anna")
+    remove_spara(folder)
+    path = folder / f"{PROC}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('revision: "1"', 'revision: "2"'), encoding="utf-8")
+    world.service.migrate(case.id, "admin", "ny revision av rutinen")
+    logged = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import cli; cli.main()",
+            "--db",
+            str(world.db_path),
+            "--as",
+            "anna",
+            "audit",
+            "log",
+            case.id,
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    versions = [e["routine_version"] for e in json.loads(logged.stdout)]
+    assert versions == ["seeds/000_297afb207e83de0e.txt"] * 2
+    hashes = {e["procedure_hash"] for e in json.loads(logged.stdout)}
+    assert len(hashes) == 2  # each event names the procedure version it ran under
