@@ -5,6 +5,9 @@ content) and returns one `Change` per thing that changed, each with a Swedish se
 and an English one. `assess_migration` applies issue 6's rule to one case: it may move when none of the
 steps whose behaviour changed has run for it (its current step counts as run). Pure: no files, no store,
 no clock; the CLI reads the versions and the cases and prints what comes back.
+
+This module holds the comparison; the record and its sentences live in `engine.change_words`, the
+migration rule in `engine.migration_rules`. Both are re-exported here, so callers import from one place.
 """
 
 from __future__ import annotations
@@ -12,171 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from typing import Literal, TypeVar
+from typing import TypeVar
 
+from engine.change_words import _KIND_NAMES, Change, ChangeKind, _sentence, _step_subject, _value_part
+from engine.migration_rules import Assessment, assess_migration
 from engine.procedure import Access, AnyStep, ChoiceStep, Deadline, Input, Procedure, TaskStep
 
-ChangeKind = Literal[
-    "step_added",
-    "step_removed",
-    "step_renamed",
-    "step_moved",
-    "kind_changed",
-    "title_changed",
-    "instructions_changed",
-    "source_changed",
-    "system_changed",
-    "next_changed",
-    "fields_changed",
-    "access_changed",
-    "rule_changed",
-    "wait_changed",
-    "notify_changed",
-    "performs_changed",
-    "input_added",
-    "input_removed",
-    "input_changed",
-    "deadline_added",
-    "deadline_removed",
-    "deadline_changed",
-]
+__all__ = ["Assessment", "Change", "ChangeKind", "assess_migration", "changed_steps", "diff_procedures"]
+
 RENAME_SIMILARITY = 0.75  # how alike two steps' texts must be to count as one step under a new id
-_TEXT_MAX = 70
-
-
-@dataclass(frozen=True)
-class Change:
-    """One difference between two versions, in Swedish and English.
-
-    `step_id` is the step's id in the old version (the new id for `step_added`), None for the procedure's
-    own title, access, inputs and deadlines (`subject` then names the input or deadline). `affects_cases`
-    is False when the change cannot alter how an open case goes on: wording, citations, file order alone,
-    an optional new input, a removed input, deadlines and the procedure's access (both apply from the move on).
-    """
-
-    kind: ChangeKind
-    step_id: str | None
-    detail_sv: str
-    detail_en: str
-    new_step_id: str | None = None
-    subject: str | None = None
-    affects_cases: bool = True
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """Whether one case may move to the new version, why not, and the step it would stand at."""
-
-    safe: bool
-    reasons_sv: list[str]
-    reasons_en: list[str]
-    new_state: str | None
-
-
-# -- the words ----------------------------------------------------------------------------------------
-
-_FACET_NAMES: dict[str, tuple[str, str]] = {
-    "title": ("rubriken", "the title"),
-    "title_en": ("den engelska rubriken", "the English title"),
-    "instructions": ("instruktionen", "the instructions"),
-    "instructions_en": ("den engelska instruktionen", "the English instructions"),
-    "question": ("frågan", "the question"),
-    "question_en": ("den engelska frågan", "the English question"),
-    "done_label": ("knapptexten", "the button label"),
-    "done_label_en": ("den engelska knapptexten", "the English button label"),
-    "confirm_label": ("texten för klart", "the confirm label"),
-    "confirm_label_en": ("den engelska texten för klart", "the English confirm label"),
-    "not_yet_label": ("texten för inte ännu", "the not-yet label"),
-    "not_yet_label_en": ("den engelska texten för inte ännu", "the English not-yet label"),
-    "outcome": ("utfallet", "the outcome"),
-    "labels": ("knapparnas texter", "the buttons' labels"),
-    "source": ("hänvisningen till rutinen", "the reference to the routine"),
-    "system": ("systemet", "the system"),
-    "rule": ("regeln", "the rule"),
-    "args": ("regelns argument", "the rule's arguments"),
-    "condition": ("villkoret", "the condition"),
-    "message": ("meddelandet", "the message"),
-    "message_en": ("det engelska meddelandet", "the English message"),
-    "cite": ("citatet ur rutinen", "the cited sentence"),
-    "query": ("frågan till systemet", "the query to the system"),
-    "query_args": ("frågans argument", "the query's arguments"),
-    "equals": ("svaret som väntas", "the awaited answer"),
-    "check_every": ("hur ofta systemet frågas", "how often the system is asked"),
-    "expected": ("den förväntade tiden", "the expected time"),
-    "overdue_after": ("tiden till försenat", "the time until overdue"),
-    "escalate_to": ("vem som får veta vid försening", "who is told when overdue"),
-    "to": ("mottagaren", "the recipient"),
-    "subject": ("ämnesraden", "the subject"),
-    "body": ("brödtexten", "the body"),
-    "include_personnummer": ("fullständigt personnummer", "the full personnummer"),
-    "performs_action": ("ändringen i systemet", "the change made in the system"),
-    "performs_args": ("ändringens argument", "the change's arguments"),
-    "type": ("typen", "the type"),
-    "required": ("krävs", "required"),
-    "required_when": ("krävs när", "required when"),
-    "label": ("etiketten", "the label"),
-    "label_en": ("den engelska etiketten", "the English label"),
-    "help": ("hjälptexten", "the help text"),
-    "choices": ("valen", "the choices"),
-    "choice_labels": ("valens texter", "the choices' labels"),
-    "date": ("datumet", "the date"),
-    "offset": ("antalet dagar", "the number of days"),
-    "working_days": ("bara arbetsdagar", "working days only"),
-    "remind_before": ("påminnelserna", "the reminders"),
-    "met_at": ("stegen som uppfyller den", "the steps that meet it"),
-}
-_KIND_NAMES = {
-    "task": ("en uppgift", "a task"),
-    "choice": ("ett val", "a choice"),
-    "wait": ("en väntan", "a wait"),
-    "check": ("en kontroll", "a check"),
-    "notify": ("ett meddelande", "a notification"),
-    "end": ("ett slut", "an end"),
-}
-
-
-def _show(value: object, en: bool) -> str:
-    if isinstance(value, bool):
-        return ("yes" if value else "no") if en else ("ja" if value else "nej")
-    if isinstance(value, str):
-        flat = " ".join(value.split())
-        return '"' + (flat if len(flat) <= _TEXT_MAX else flat[: _TEXT_MAX - 1].rstrip() + "…") + '"'
-    if isinstance(value, dict):
-        return _show(", ".join(f"{k}: {v}" for k, v in value.items()), en)
-    if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
-        return _show(", ".join(str(v) for v in value), en) if value else ("nothing" if en else "inget")
-    return ""
-
-
-def _is_empty(value: object) -> bool:
-    return value in ("", [], (), {}) if isinstance(value, str | list | tuple | dict) else False
-
-
-def _value_part(name: str, old: object, new: object) -> tuple[str, str]:
-    """'villkoret "a" ersattes av "b"', or just 'knapparnas texter har ändrats' for values not worth quoting."""
-    sv, en = _FACET_NAMES[name]
-    old, new = (None if _is_empty(v) else v for v in (old, new))
-    old_sv, new_sv, old_en, new_en = _show(old, False), _show(new, False), _show(old, True), _show(new, True)
-    if old is None and new_sv:
-        return f"{sv} {new_sv} har lagts till", f"{en} {new_en} was added"
-    if new is None and old_sv:
-        return f"{sv} {old_sv} har tagits bort", f"{en} {old_en} was removed"
-    if old_sv and new_sv:
-        return f"{sv} {old_sv} ersattes av {new_sv}", f"{en} {old_en} became {new_en}"
-    return f"{sv} har ändrats", f"{en} changed"
-
-
-def _sentence(subject: tuple[str, str], verb: tuple[str, str], parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    sv = f"{subject[0]} {verb[0]}"
-    en = f"{subject[1]} {verb[1]}"
-    if parts:
-        sv += ": " + "; ".join(p[0] for p in parts)
-        en += ": " + "; ".join(p[1] for p in parts)
-    return sv, en
-
-
-def _step_subject(step: AnyStep) -> tuple[str, str]:
-    return f"Steget '{step.id}' ({step.title})", f"Step '{step.id}' ({step.title_en or step.title})"
 
 
 # -- what a step is made of, as comparable facets --------------------------------------------------------
@@ -607,51 +454,3 @@ def changed_steps(changes: Sequence[Change]) -> set[str]:
     """The old ids of the steps whose behaviour changed, or that were removed or renamed (their old id is gone).
     Wording, citations and a move in the file alone do not count."""
     return {c.step_id for c in changes if c.step_id and c.affects_cases and c.kind != "step_added"}
-
-
-def assess_migration(case_route: Sequence[str], state: str, changes: Sequence[Change], new: Procedure) -> Assessment:
-    """Whether a case at `state`, having been at `case_route`, may move to `new` (the version `changes` lead to).
-
-    Conservative: unsafe when any step that changed in behaviour is in the route or is the current step (a
-    wait in progress whose query or timing changed included), when the new version requires an input the
-    case was started without or changed the rules of one it was given, or when the current step has no place
-    in the new version. Wording changes are always safe. A step that was only renamed is safe: the case's
-    state moves to its new id (`new_state`).
-    """
-    rename = {c.step_id: c.new_step_id for c in changes if c.kind == "step_renamed" and c.step_id and c.new_step_id}
-    been = {*case_route, state}
-    reasons: list[tuple[str, str]] = []
-    for change in changes:
-        if not change.affects_cases or change.kind in ("step_added", "step_renamed"):
-            continue
-        if change.step_id is None:
-            reasons.append(
-                (
-                    f"Det gäller alla öppna ärenden: {change.detail_sv}",
-                    f"This concerns every open case: {change.detail_en}",
-                )
-            )
-        elif change.step_id == state:
-            reasons.append(
-                (
-                    f"Ärendet står vid steget '{state}', som har ändrats: {change.detail_sv}",
-                    f"The case is at step '{state}', which changed: {change.detail_en}",
-                )
-            )
-        elif change.step_id in been:
-            reasons.append(
-                (
-                    f"Steget '{change.step_id}' har redan körts för ärendet och har ändrats: {change.detail_sv}",
-                    f"Step '{change.step_id}' has already run for the case and changed: {change.detail_en}",
-                )
-            )
-    new_state: str | None = rename.get(state, state)
-    if new_state not in {s.id for s in new.steps}:
-        new_state = None
-        reasons.append(
-            (
-                f"Steget där ärendet står, '{state}', finns inte i den nya versionen",
-                f"The step the case is at, '{state}', does not exist in the new version",
-            )
-        )
-    return Assessment(not reasons, [r[0] for r in reasons], [r[1] for r in reasons], new_state)
