@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from engine.calendar import add_days
 from engine.case import Case
+from engine.personnummer import SWEDEN
 from engine.procedure import Deadline, Procedure
 
-SWEDEN = ZoneInfo("Europe/Stockholm")
 REMIND_AT = time(7, 0)
 TimerKind = Literal["reminder", "deadline"]
 

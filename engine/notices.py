@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from engine.case import Case
-from engine.personnummer import mask_personnummer
+from engine.personnummer import SWEDEN, mask_personnummer
 from engine.procedure import Deadline, LoadedProcedure, TaskStep, WaitStep
 from engine.step import MailDraft
 
-SWEDEN = ZoneInfo("Europe/Stockholm")
 
-
-def local(moment: datetime) -> str:
-    return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
+def local(moment: datetime | None) -> str:
+    """Swedish local time as administrators read it; nothing for no moment."""
+    return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def case_facts(loaded: LoadedProcedure, case: Case) -> str:

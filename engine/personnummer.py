@@ -25,7 +25,7 @@ COORDINATION_DAY_OFFSET = 60
 EARLIEST_BIRTH_YEAR = 1800
 
 _SHAPE = re.compile(r"(?P<date>\d{6}|\d{8})(?P<sep>[-+]?)(?P<serial>[0-9A-Za-z]\d{2})(?P<check>\d)")
-_SWEDEN = ZoneInfo("Europe/Stockholm")
+SWEDEN = ZoneInfo("Europe/Stockholm")  # dates and times people read are Swedish
 
 
 class InvalidPersonalNumber(ValueError):
@@ -149,11 +149,11 @@ def mask_personnummer(value: str) -> str:
 
 def swedish_date(moment: datetime) -> date:
     """The calendar date in Sweden at that moment: birth dates and deadlines are Swedish dates."""
-    return moment.astimezone(_SWEDEN).date()
+    return moment.astimezone(SWEDEN).date()
 
 
 def _today_in_sweden() -> date:
-    return datetime.now(_SWEDEN).date()
+    return datetime.now(SWEDEN).date()
 
 
 def _describe_bad_shape(text: str) -> tuple[str, str]:

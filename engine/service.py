@@ -12,13 +12,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from engine.access import WORKER, User, describe_access, may_act
 from engine.case import Case, DisplayStatus
 from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError
 from engine.history import Event
 from engine.machine import NO_SWITCHES, CompiledMachine, MachineCache
+from engine.personnummer import SWEDEN
 from engine.ports import CaseFilter, CaseStore, Clock, OutboxItem, ProcedureSource
 from engine.procedure import LoadedProcedure, procedure_from_data
 from engine.rules.base import RuleSwitches
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from engine.sweep import SweepReport
 
 NewId = Callable[[], str]
-SWEDEN = ZoneInfo("Europe/Stockholm")
 
 
 def mail_item(case_id: str, seq: int, key: str, mail: MailDraft, at: datetime) -> OutboxItem:

@@ -226,11 +226,12 @@ def deliver_mail(service: Rutin, mailer: Mailer, *, owner: str, limit: int = 100
 
 def send_digests(service: Rutin) -> int:
     """Write each person's digest of what is due, waiting and overdue to the outbox, once a day per person."""
-    from engine.notices import digest
+    from engine.notices import digest, local
+    from engine.personnummer import SWEDEN
     from engine.views import pick
 
     now = service.now()
-    day = now.astimezone(_SWEDEN).date().isoformat()
+    day = now.astimezone(SWEDEN).date().isoformat()
     items: list[OutboxItem] = []
     for user in service.store.list_users():
         if not user.email:
@@ -247,11 +248,11 @@ def send_digests(service: Rutin) -> int:
             what = f"{pick(loaded.procedure.title, None, 'sv')}: {step.title}"
             status = case.display_status(now)
             if status == "overdue":
-                when = f"försenat sedan {_local(case.overdue_at)}" if case.overdue_at else ""
+                when = f"försenat sedan {local(case.overdue_at)}" if case.overdue_at else ""
                 sections["Försenade"].append((case.id, what, when))
             elif status == "waiting" and case.wait is not None:
                 sections["Väntar på ett annat system"].append(
-                    (case.id, what, f"väntas senast {_local(case.wait.expected_by)}")
+                    (case.id, what, f"väntas senast {local(case.wait.expected_by)}")
                 )
             elif status == "open":
                 sections["Att göra nu"].append((case.id, what, ""))
@@ -260,10 +261,3 @@ def send_digests(service: Rutin) -> int:
         draft = digest(user.display_name or user.name, now, sections, user.email)
         items.append(_mail("-", 0, f"digest.{user.name}.{day}", draft, now))
     return service.store.add_outbox_once(items)
-
-
-_SWEDEN = __import__("zoneinfo").ZoneInfo("Europe/Stockholm")
-
-
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone(_SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else ""

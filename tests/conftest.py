@@ -25,6 +25,14 @@ SHARED = ROOT.parent / "shared"
 NO_SHARED = "the original routines (../shared/seeds) are not beside this clone; the citation checks need them"
 
 
+def remove_step_spara(folder: Path) -> None:
+    """The process owner's planted edit used by the version tests: step 4 "Spara" is removed from the routine."""
+    path = folder / "avregistrering-betyg.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text[: text.index("  - id: ed_spara\n")] + text[text.index("  - id: ed_bekrafta\n") :]
+    path.write_text(text.replace("    next: ed_spara\n", "    next: ed_bekrafta\n", 1), encoding="utf-8")
+
+
 def read_seed(prefix: str) -> str:
     """The text of a seed routine by its file name or number prefix ('004'); skip the test where it is absent."""
     seeds = SHARED / "seeds"

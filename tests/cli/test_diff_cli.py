@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import PROCEDURES, ROOT
+from tests.conftest import PROCEDURES, ROOT, remove_step_spara
 
 
 def rutin(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,10 +61,7 @@ def test_a_removed_step_and_a_changed_wait_are_told_in_plain_words(tmp_path: Pat
         "betygsgrupp=MA1A",
     )
     assert started.returncode == 0, started.stderr
-    path = tmp_path / "p" / "avregistrering-betyg.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text[: text.index("  - id: ed_spara\n")] + text[text.index("  - id: ed_bekrafta\n") :]
-    path.write_text(text.replace("    next: ed_spara\n", "    next: ed_bekrafta\n", 1), encoding="utf-8")
+    remove_step_spara(tmp_path / "p")
 
     shown = rutin(tmp_path, "procedures", "diff", "avregistrering-betyg")
     as_json = json.loads(rutin(tmp_path, "procedures", "diff", "avregistrering-betyg", "--json").stdout)
@@ -114,10 +111,7 @@ def test_impact_tells_which_open_cases_could_move_safely(tmp_path: Path) -> None
         rutin(tmp_path, "case", "do", after, action)
     rutin(tmp_path, "case", "do", after, "ed_beslutad_av", "--set", "beslutande_larare=Karin")
     rutin(tmp_path, "case", "do", after, "ed_spara")
-    path = tmp_path / "p" / "avregistrering-betyg.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text[: text.index("  - id: ed_spara\n")] + text[text.index("  - id: ed_bekrafta\n") :]
-    path.write_text(text.replace("    next: ed_spara\n", "    next: ed_bekrafta\n", 1), encoding="utf-8")
+    remove_step_spara(tmp_path / "p")
 
     found = json.loads(rutin(tmp_path, "procedures", "impact", "avregistrering-betyg", "--json").stdout)
 

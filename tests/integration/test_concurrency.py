@@ -19,7 +19,8 @@ WORKERS = 4
 CASES = 40
 
 
-def _attempt_all(db_dir: str, case_ids: list[str], barrier: Any, results: Any, who: str) -> None:
+def attempt_all(url: str, case_ids: list[str], barrier: Any, results: Any, who: str) -> None:
+    """One administrator's process: the first step of every case, each at the same moment as the others."""
     from adapters.procedure_folder import ProcedureFolder
     from adapters.sandbox import SandboxAdapter
     from adapters.sql.database import open_engine
@@ -29,7 +30,7 @@ def _attempt_all(db_dir: str, case_ids: list[str], barrier: Any, results: Any, w
     from engine.systems import Systems
     from tests.conftest import PROCEDURES, T0, FixedClock
 
-    engine = open_engine(f"sqlite:///{db_dir}/rutin.db")
+    engine = open_engine(url)
     service = Rutin(SqlCaseStore(engine), ProcedureFolder(PROCEDURES), Systems(SandboxAdapter(engine)), FixedClock(T0))
     for case_id in case_ids:
         barrier.wait()
@@ -53,7 +54,10 @@ def test_the_same_step_at_the_same_moment_succeeds_once_and_the_others_are_told_
     barrier = ctx.Barrier(WORKERS)
     results = ctx.Queue()
     people = ["anna", "bo", "anna", "bo"][:WORKERS]
-    procs = [ctx.Process(target=_attempt_all, args=(str(tmp_path), case_ids, barrier, results, p)) for p in people]
+    procs = [
+        ctx.Process(target=attempt_all, args=(f"sqlite:///{tmp_path}/rutin.db", case_ids, barrier, results, p))
+        for p in people
+    ]
     for p in procs:
         p.start()
     outcomes = [results.get(timeout=120) for _ in range(WORKERS * CASES)]

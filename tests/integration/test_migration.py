@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ActionRefused
-from tests.conftest import PROCEDURES, World, make_world
+from tests.conftest import PROCEDURES, World, make_world, remove_step_spara
 from tests.integration.test_grade_revocation import PROC, ROUTES, walk
-
-
-def remove_spara(folder: Path) -> None:
-    path = folder / f"{PROC}.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text[: text.index("  - id: ed_spara\n")] + text[text.index("  - id: ed_bekrafta\n") :]
-    path.write_text(text.replace("    next: ed_spara\n", "    next: ed_bekrafta\n", 1), encoding="utf-8")
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def test_a_case_before_the_changed_step_moves_and_replays_across_the_move(edited
     world, folder = edited
     case = world.service.start(PROC, ROUTES["ej_last"], "anna")
     world.service.do(case.id, "ed_sok_elev", {}, "anna")
-    remove_spara(folder)
+    remove_step_spara(folder)
 
     moved = world.service.migrate(case.id, "admin", "Steget Spara ingår nu i Bekräfta")
 
@@ -56,7 +49,7 @@ def test_a_case_that_passed_the_changed_step_is_refused_with_the_reason(edited: 
         ("ed_spara", {}),
     ):
         world.service.do(case.id, action, fields, "anna")
-    remove_spara(folder)
+    remove_step_spara(folder)
 
     with pytest.raises(ActionRefused, match="cannot move safely") as caught:
         world.service.migrate(case.id, "admin", "försök")
@@ -71,7 +64,7 @@ def test_a_case_that_passed_the_changed_step_is_refused_with_the_reason(edited: 
 def test_only_a_process_owner_moves_cases(edited: tuple[World, Path]) -> None:
     world, folder = edited
     case = world.service.start(PROC, ROUTES["ej_last"], "anna")
-    remove_spara(folder)
+    remove_step_spara(folder)
     with pytest.raises(ActionRefused, match="may not move cases"):
         world.service.migrate(case.id, "anna", "varför inte")
 
@@ -85,7 +78,7 @@ def test_the_history_shows_the_routine_version_in_force_for_each_event(edited: t
 
     world, folder = edited
     case = world.service.start(PROC, ROUTES["ej_last"], "anna")
-    remove_spara(folder)
+    remove_step_spara(folder)
     path = folder / f"{PROC}.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace('revision: "1"', 'revision: "2"'), encoding="utf-8")
     world.service.migrate(case.id, "admin", "ny revision av rutinen")

@@ -10,7 +10,6 @@ import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -25,6 +24,7 @@ from engine.access import User
 from engine.service import Rutin
 from engine.systems import Systems
 from tests.conftest import ADMIN_ROLES, ADMIN_TASKS, PROCEDURES, T0
+from tests.integration.test_concurrency import attempt_all
 from tests.integration.test_grade_revocation import PROC, ROUTES, walk
 from tests.integration.test_manual_adapter import to_first_wait
 from tests.pg import postgres_server, postgres_url  # noqa: F401  (fixtures, found by pytest by name)
@@ -127,23 +127,6 @@ def test_the_worker_marks_a_manual_wait_overdue_once_on_postgresql(pg_manual_wor
     assert kinds.count("wait_overdue") == 1
 
 
-def _attempt_all(url: str, case_ids: list[str], barrier: Any, results: Any, who: str) -> None:
-    from engine.errors import ActionRefused, StaleCase
-
-    engine = open_engine(url)
-    service = Rutin(SqlCaseStore(engine), ProcedureFolder(PROCEDURES), Systems(SandboxAdapter(engine)), FixedClock(T0))
-    for case_id in case_ids:
-        barrier.wait()
-        try:
-            service.do(case_id, "ed_sok_elev", {}, who)
-            results.put((case_id, who, "ok", ""))
-        except (ActionRefused, StaleCase) as exc:
-            results.put((case_id, who, type(exc).__name__, exc.message))
-        except Exception as exc:  # anything else is a failure of the test: report it, never hang the barrier
-            results.put((case_id, who, "ERROR", f"{type(exc).__name__}: {exc}"))
-    engine.dispose()
-
-
 @pytest.mark.slow
 def test_the_same_step_from_four_processes_succeeds_once_per_case_on_postgresql(pg_world: PgWorld) -> None:
     case_ids = [pg_world.service.start(PROC, ROUTES["ej_last"], "anna").id for _ in range(CASES)]
@@ -154,7 +137,7 @@ def test_the_same_step_from_four_processes_succeeds_once_per_case_on_postgresql(
     results = ctx.Queue()
     people = ["anna", "bo", "anna", "bo"][:WORKERS]
     args = [(pg_world.url, case_ids, barrier, results, p) for p in people]
-    procs = [ctx.Process(target=_attempt_all, args=a) for a in args]
+    procs = [ctx.Process(target=attempt_all, args=a) for a in args]
     for p in procs:
         p.start()
     outcomes = [results.get(timeout=120) for _ in range(WORKERS * CASES)]
