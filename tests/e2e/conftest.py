@@ -1,0 +1,64 @@
+"""Fixtures of the browser tests: one `rutin web` per module on a fresh database, one Chromium per session, and
+a fresh browser context (no cookies) per test. Everything is skipped, saying why, without Chromium or Playwright."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.e2e.browser import CHROMIUM_ARGS, VIEWPORT, chromium_path, missing_reason
+from tests.e2e.server import WebServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+REASON = missing_reason()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if REASON is None:
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.skip(reason=REASON))
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(executable_path=str(chromium_path()), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[WebServer]:
+    with tempfile.TemporaryDirectory(prefix="rutin-e2e-") as tmp:
+        server = WebServer(Path(tmp))
+        server.add_people()
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, web: WebServer) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT, locale="sv-SE", base_url=web.url)
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
