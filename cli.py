@@ -38,6 +38,7 @@ class Settings:
     adapters: str
     lang: str
     rules_off: str | None = None
+    adapters_config: Path | None = None
     _service: Rutin | None = field(default=None, repr=False)
 
     def switches(self) -> RuleSwitches:
@@ -61,7 +62,7 @@ def build_service(settings: Settings) -> Rutin:
     engine = open_engine(database_url(settings.db))
     ensure_schema(engine)
     clock = FixedClock(parse_moment(settings.now)) if settings.now else SystemClock()
-    systems = build_systems(settings.adapters, engine)
+    systems = build_systems(settings.adapters, engine, settings.adapters_config)
     source = ProcedureFolder(settings.procedures)
     switches = settings.switches()
     if settings.lang == "en":
@@ -69,8 +70,9 @@ def build_service(settings: Settings) -> Rutin:
     return Rutin(SqlCaseStore(engine), source, systems, clock, lang="sv", switches=switches)
 
 
-def build_systems(spec: str, engine: Any) -> Any:
-    """`sandbox`, `manual`, or per system: `BER=manual,ED=sandbox` (a bare name sets the default)."""
+def build_systems(spec: str, engine: Any, config: Path | None = None) -> Any:
+    """`sandbox`, `manual`, or per system: `BER=manual,ED=sandbox` (a bare name sets the default); or the adapters
+    configuration file (TOML, docs/adapters.md), given by --adapters-config or as a path ending in .toml."""
     from adapters.manual import ManualAdapter
     from adapters.sandbox import SandboxAdapter
     from engine.errors import RutinError
@@ -78,13 +80,28 @@ def build_systems(spec: str, engine: Any) -> Any:
 
     kinds: dict[str, Callable[[], Any]] = {"sandbox": lambda: SandboxAdapter(engine), "manual": ManualAdapter}
     made: dict[str, Any] = {}
+    if config is None and spec.strip().endswith(".toml"):
+        config = Path(spec.strip())
+    if config is not None:
+        from adapters.adapter_config import build_from_config, load_config
+        from adapters.fallback import StoreFallbackLog
+        from adapters.sql.store import SqlCaseStore
+
+        def shared(kind: str) -> Callable[[], Any]:
+            return lambda: made.setdefault(kind, kinds[kind]())
+
+        return build_from_config(
+            load_config(config), {k: shared(k) for k in kinds}, StoreFallbackLog(SqlCaseStore(engine))
+        )
     default: Any = None
     overrides: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         system, _, kind = part.rpartition("=")
         if kind not in kinds:
             raise RutinError(
-                f"unknown adapter '{kind}' in --adapters", "use sandbox or manual, e.g. BER=manual,ED=sandbox"
+                f"unknown adapter '{kind}' in --adapters",
+                "use sandbox or manual, e.g. BER=manual,ED=sandbox; SS 12000 and the Ping Pong feed are set up in "
+                "an adapters configuration file (--adapters-config, docs/adapters.md)",
             )
         adapter = made.setdefault(kind, kinds[kind]())
         if system in ("", "*"):
@@ -207,6 +224,12 @@ pass_settings = click.make_pass_decorator(Settings)
     show_default=True,
     help="Who answers for each system: sandbox, manual, or BER=manual,ED=sandbox.",
 )
+@click.option(
+    "--adapters-config",
+    envvar="RUTIN_ADAPTERS_CONFIG",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Adapters configuration (TOML): per system sandbox, manual, ss12000 or pingpong_feed (docs/adapters.md).",
+)
 @click.option("--lang", envvar="RUTIN_LANG", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 @click.option(
     "--rules-off",
@@ -222,6 +245,7 @@ def app(
     now: str | None,
     procedures: Path | None,
     adapters: str,
+    adapters_config: Path | None,
     lang: str,
     rules_off: str | None,
 ) -> None:
@@ -229,7 +253,7 @@ def app(
     import getpass
 
     home = procedures or HERE / "procedures"
-    ctx.obj = Settings(db, as_user or getpass.getuser(), now, home, adapters, lang, rules_off)
+    ctx.obj = Settings(db, as_user or getpass.getuser(), now, home, adapters, lang, rules_off, adapters_config)
 
 
 # The command groups (commands/) register themselves on `app` when imported. They import the helpers above,

@@ -9,7 +9,7 @@ a DOCTYPE (and with it every entity declaration) is refused, which is what stops
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import AdapterError
 from engine.grade_feed import (
+    ASSESSMENT_FORMS,
     DECIDER_ROLES,
     GRADE_VALUES,
     SCHOOL_FORMS,
@@ -29,7 +30,11 @@ from engine.grade_feed import (
     GradeRecord,
     StudentGrades,
     Term,
+    allowed_values,
 )
+from engine.personnummer import mask_personnummer
+from engine.ports import OutboxItem
+from engine.values import JsonValue
 
 NAMESPACE = "http://pingpong.se/schemas/grades/v1.1"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -169,7 +174,7 @@ class _Reader:
             if student in seen:
                 raise self.fail(elev, f"student {student} is listed twice (first on line {seen[student]})")
             seen[student] = elev.line
-            grades = tuple(self.grade(student, child) for child in elev.children)
+            grades = tuple(self.check_value(child, self.grade(student, child)) for child in elev.children)
             students.append(StudentGrades(student, grades))
         return FeedRead(
             self.date_time(root, root.attributes["from"], "from"),
@@ -243,6 +248,24 @@ class _Reader:
             line=node.line,
         )
 
+    def check_value(self, node: _Node, record: GradeRecord) -> GradeRecord:
+        """The value must be one the record's school form (and kind) sets: a value out of place is a broken
+        feed, never read as some other grade."""
+        allowed = allowed_values(record.school_form, code=record.code, assessment=record.assessment)
+        if record.value in allowed:
+            return record
+        value_node = next(child for child in node.children if child.name == "value")
+        if record.assessment and not allowed:
+            problem = (
+                f"an assessment (omdöme) is only given in {' and '.join(ASSESSMENT_FORMS)}, not {record.school_form}"
+            )
+        else:
+            what = "an assessment (omdöme)" if record.assessment else f"a grade in {record.school_form}"
+            if record.school_form == "GY" and record.code.upper().startswith("GYAR"):
+                what = "a gymnasiearbete grade"
+            problem = f"{record.value!r} is not {what} (allowed: {', '.join(allowed)})"
+        raise self.fail(value_node, problem)
+
     def decider(self, node: _Node) -> Decider:
         role = node.attributes["roll"]
         if role not in DECIDER_ROLES:
@@ -300,3 +323,114 @@ class _Reader:
 
     def optional_value(self, node: _Node | None, convert: Callable[[_Node], bool]) -> bool | None:
         return None if node is None else convert(node)
+
+
+# -- the feed as a SystemAdapter ------------------------------------------------------------------------
+
+
+class FeedLookupError(AdapterError):
+    """The feed tells nothing about this case (a student it never listed): a person must look."""
+
+    def __init__(self, message: str, hint: str, sv: tuple[str, str], *, kind: str) -> None:
+        super().__init__(message, hint, retryable=False)
+        self.sv = sv
+        self.kind = kind
+
+
+class PingPongFeedAdapter:
+    """Answers `grade_registered` from the saved feed documents of a folder, read in name order.
+
+    Each document replaces the complete lists of the students it lists, so the newest list of a student is what
+    Ping Pong holds now. A student the feed has never listed is an error, not a "no": only a list that was sent and
+    lacks the grade tells that it is gone. Any document that fails to read stops every answer (nothing from a
+    folder with a broken document is trusted). `students_file` maps personnummer to the feed's student ids
+    (CSV `personnummer,id`); without it the case's value is the feed's id.
+    """
+
+    name = "pingpong_feed"
+    answers_by_person = False
+    simulates = False
+    SUPPORTED = frozenset({"grade_registered"})
+
+    def __init__(self, folder: Path, *, system: str = "Ping Pong", students_file: Path | None = None) -> None:
+        self.folder = folder
+        self.system = system
+        self.students_file = students_file
+        self._seen: tuple[tuple[str, int, int], ...] | None = None
+        self._lists: dict[str, tuple[GradeRecord, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"PingPongFeedAdapter({self.system}, {self.folder})"
+
+    def supports(self, query: str) -> bool:
+        return query in self.SUPPORTED
+
+    def reachable(self, at: datetime) -> None:
+        self._current()
+
+    def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None:
+        if query not in self.SUPPORTED:
+            raise FeedLookupError(
+                f"{system}: the Ping Pong grade feed cannot tell '{query}'",
+                "configure manual for this system, so a person answers this question",
+                (f"{system}: Ping Pongs betygsflöde kan inte svara på '{query}'", "låt en person svara för systemet"),
+                kind="unsupported",
+            )
+        lists = self._current()
+        student = self._feed_id(str(args.get("student", "")))
+        grades = lists.get(student)
+        if grades is None:
+            raise FeedLookupError(
+                f"{system}: the grade feed has never listed the student {mask_personnummer(student)}",
+                "a person checks in Ping Pong; the feed lists a student once a grade of theirs changes",
+                (
+                    f"{system}: betygsflödet har aldrig listat eleven {mask_personnummer(student)}",
+                    "en person kontrollerar i Ping Pong; flödet listar en elev när något av elevens betyg ändras",
+                ),
+                kind="unknown_student",
+            )
+        group = str(args.get("group", "")).strip().casefold()
+        return any((g.grading_group or "").strip().casefold() == group for g in grades)
+
+    def perform(self, item: OutboxItem) -> None:
+        return None
+
+    def _current(self) -> dict[str, tuple[GradeRecord, ...]]:
+        try:
+            files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() == ".xml")
+            seen = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        except OSError as exc:
+            raise AdapterError(
+                f"{self.system}: the grade feed folder {self.folder} cannot be read ({exc.strerror})",
+                "check `folder` in the adapters configuration and that rutin's user may read it",
+                retryable=True,
+            ) from None
+        if seen != self._seen:
+            lists: dict[str, tuple[GradeRecord, ...]] = {}
+            for path in files:
+                for listed in read_feed_file(path).students:
+                    lists[listed.student] = listed.grades  # the newest complete list wins
+            self._lists, self._seen = lists, seen
+        return self._lists
+
+    def _feed_id(self, student: str) -> str:
+        if self.students_file is None:
+            return student
+        import csv
+
+        try:
+            with self.students_file.open(encoding="utf-8", newline="") as handle:
+                for row in csv.reader(handle):
+                    if len(row) >= 2 and _digits(row[0]) == _digits(student):
+                        return row[1].strip()
+        except OSError as exc:
+            raise AdapterError(
+                f"{self.system}: the students file {self.students_file} cannot be read ({exc.strerror})",
+                "check `students_file` in the adapters configuration",
+                retryable=False,
+            ) from None
+        return student
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())

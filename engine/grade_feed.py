@@ -26,6 +26,32 @@ DECIDER_ROLES: tuple[DeciderRole, ...] = ("LÄRARE", "REKTOR", "EXTERN")
 TERM_KINDS = ("VT", "HT")
 
 
+_AF = ("A", "B", "C", "D", "E", "F", "-")
+ASSESSMENT_VALUES = ("G", "IG")
+"""An omdöme (grade-like assessment of an orientation course) is G or IG, and only in komvux and särvux."""
+ASSESSMENT_FORMS = ("VUX", "SARVUX")
+VALUES_BY_FORM: dict[str, tuple[str, ...]] = {
+    "VUX": _AF,
+    "SARVUX": _AF,
+    "GY": _AF,
+    "SFI": _AF,
+    "YH": ("VG", "G", "IG"),
+}
+"""The grades each school form sets, per the feed's documentation; forms it leaves open (GR, GRSAR, GYSAR) are
+checked against the schema's scale only."""
+GYMNASIEARBETE_VALUES = ("E", "F", "-")
+"""The gymnasiearbete (course codes GYAR...) is graded E, F or -."""
+
+
+def allowed_values(school_form: str, *, code: str, assessment: bool | None) -> tuple[str, ...]:
+    """The values a grade record of this school form (and course, and kind) may carry."""
+    if assessment:
+        return ASSESSMENT_VALUES if school_form in ASSESSMENT_FORMS else ()
+    if school_form == "GY" and code.upper().startswith("GYAR"):
+        return GYMNASIEARBETE_VALUES
+    return VALUES_BY_FORM.get(school_form, GRADE_VALUES)
+
+
 @dataclass(frozen=True)
 class Decider:
     """Who decided a grade: a role and the people's ids, sorted so a reordered list is not a change."""

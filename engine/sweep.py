@@ -46,6 +46,7 @@ class SweepReport:
     deadlines: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # moved on meanwhile
     errors: list[tuple[str, str]] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # systems whose adapter answers again after a fallback
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,12 +59,14 @@ class SweepReport:
             "deadlines_missed": self.deadlines,
             "skipped": self.skipped,
             "errors": [{"case": c, "error": e} for c, e in self.errors],
+            "restored": self.restored,
         }
 
 
 def sweep(service: Rutin, *, limit: int = 1000, owner: str = "rutin-once") -> SweepReport:
     report = SweepReport(performed=service.dispatch())
     now = service.now()
+    _recover(service, now, report)
     for case_id in service.store.claim_due_cases(now, owner, LEASE, limit):
         report.checked += 1
         try:
@@ -108,9 +111,12 @@ def _sweep_case(service: Rutin, case: Case, now: datetime, report: SweepReport) 
     args = {p: resolve_arg(n, case.data) for p, n in step.until.args.items()}
     try:
         answer = adapter.ask(step.system, step.until.query, args, now)
-    except AdapterError as exc:
-        report.errors.append((case.id, exc.message))
-        answer = False
+    except Exception as exc:  # whatever an adapter meets, the sweep goes on with the next case
+        # A failure is never an answer: "no" is what some waits wait for ("the grade has disappeared").
+        report.errors.append((case.id, _failure(adapter.name, step.system, exc)))
+        again = now + parse_duration(step.check_every)
+        service.store.update_wait(case, case.evolve(wait=replace(wait, next_check_at=again)))
+        return
     if answer is None:
         service.store.update_wait(case, case.evolve(wait=replace(wait, by_person=True)))
         report.asked_person.append(case.id)
@@ -125,6 +131,39 @@ def _sweep_case(service: Rutin, case: Case, now: datetime, report: SweepReport) 
     else:
         again = now + parse_duration(step.check_every)
         service.store.update_wait(case, case.evolve(wait=replace(wait, next_check_at=again)))
+
+
+def _failure(adapter: str, system: str, exc: Exception) -> str:
+    if isinstance(exc, RutinError):
+        return exc.message
+    return f"{adapter}:{system} failed unexpectedly ({type(exc).__name__}); the wait is checked again later"
+
+
+def _recover(service: Rutin, now: datetime, report: SweepReport) -> None:
+    """Probe each system answered by a person because its adapter failed; when it answers again, hand the waits
+    that were given to a person back to it (each still lets the person answer until then)."""
+    for system, adapter in service.systems.recoverable():
+        try:
+            restored = adapter.recover(now)
+        except Exception as exc:  # a probe that breaks is reported, never stops the sweep
+            report.errors.append((f"system:{system}", _failure(adapter.name, system, exc)))
+            continue
+        if restored:
+            report.restored.append(system)
+            _hand_back(service, system, now)
+
+
+def _hand_back(service: Rutin, system: str, now: datetime) -> None:
+    from engine.ports import CaseFilter
+
+    for status in ("waiting", "overdue"):
+        for case in service.store.list_cases(CaseFilter(status=status, limit=100_000), now):
+            wait = case.wait
+            if wait is None or not wait.by_person:
+                continue
+            step = service.pinned(case.procedure_hash).procedure.step(case.state)
+            if isinstance(step, WaitStep) and step.system == system:
+                service.store.update_wait(case, case.evolve(wait=replace(wait, by_person=False, next_check_at=now)))
 
 
 def _escalation(service: Rutin, loaded: LoadedProcedure, case: Case, step: WaitStep) -> list[MailDraft]:

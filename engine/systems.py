@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from engine.ports import SystemAdapter
+
+
+@runtime_checkable
+class Recoverable(Protocol):
+    """An adapter that hands its questions to a person while its system is down (adapters.fallback)."""
+
+    name: str
+
+    def recover(self, at: datetime) -> bool:
+        """Probe the real system; True when it answers again and the person is no longer needed."""
+        ...
 
 
 @dataclass
@@ -21,6 +34,12 @@ class Systems:
     @property
     def manual(self) -> ManualSystems:
         return ManualSystems(self)
+
+    def recoverable(self) -> Iterator[tuple[str, Recoverable]]:
+        """The systems answered through a fallback, with their adapter (each once)."""
+        for system, adapter in self.overrides.items():
+            if isinstance(adapter, Recoverable):
+                yield system, adapter
 
     def describe(self) -> dict[str, str]:
         described = {"*": self.default.name}
