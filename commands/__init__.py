@@ -5,5 +5,6 @@
 
 from commands import audit, cases, demo, procedures, rules, users, worker
 from commands import scenarios as scenarios
+from commands import web as web
 
 __all__ = ["audit", "cases", "demo", "procedures", "rules", "users", "worker"]

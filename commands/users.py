@@ -1,10 +1,17 @@
-"""`rutin users`: adding users and listing them with their roles and tasks."""
+"""`rutin users`: adding users, listing them with their roles and tasks, and setting web passwords."""
 
 from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from cli import JSON, Settings, app, emit_json, fail, pass_settings, refusals, show_table, table
+
+if TYPE_CHECKING:
+    from adapters.identity import PasswordAuthenticator
 
 
 @app.group("users")
@@ -19,6 +26,7 @@ def users_group() -> None:
 @click.option("--name", "display", help="Full name.")
 @click.option("--email")
 @click.option("--admin", is_flag=True, help="May add and change users.")
+@click.option("--password-stdin", is_flag=True, help="Read a password for the web app from standard input.")
 @pass_settings
 def users_add(
     s: Settings,
@@ -28,6 +36,7 @@ def users_add(
     display: str | None,
     email: str | None,
     admin: bool,
+    password_stdin: bool,
 ) -> None:
     """Add (or replace) a user. The very first user becomes an administrator."""
     from engine.access import User
@@ -36,10 +45,69 @@ def users_add(
 
     if not name.strip() or any(c.isspace() for c in name):
         fail(RutinError(f"'{name}' is not a user name", "use a login name without spaces, e.g. anna.svensson"))
+    password = read_password_stdin() if password_stdin else None
     with refusals():
         mail = str(parse_value("email", "email", email)) if email else None
+        if password is not None:
+            from adapters.identity import check_password_rules
+
+            check_password_rules(password)  # before saving the user: nothing is saved when the password is refused
         s.service().save_user(User(name, roles, tasks, display, mail, admin), s.user)
-    click.echo(f"user {name} saved")
+        if password is not None:
+            authenticator(s).set_password(name, password)
+    click.echo(f"user {name} saved" + (" with a password" if password is not None else ""))
+
+
+@users_group.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+@pass_settings
+def users_password(s: Settings, name: str, password_stdin: bool) -> None:
+    """Set the password NAME signs in to the web app with (asked twice; signs out NAME's sessions).
+
+    Administrators may set anyone's password; others only their own.
+    """
+    from engine.errors import ActionRefused
+
+    with refusals():
+        service = s.service()
+        actor = service.user(s.user)
+        target = service.user(name)
+        if not actor.admin and actor.name != target.name:
+            raise ActionRefused(
+                f"{actor.name} may not set another user's password",
+                "ask an administrator",
+                sv=(f"{actor.name} får inte sätta någon annans lösenord", "be en administratör"),
+            )
+    if password_stdin:
+        password = read_password_stdin()
+    else:
+        password = click.prompt("Nytt lösenord", hide_input=True, confirmation_prompt="Samma lösenord igen")
+    with refusals():
+        from adapters.identity import SqlSessions
+        from adapters.sql.database import database_url, open_engine
+
+        authenticator(s).set_password(name, password)
+        ended = SqlSessions(open_engine(database_url(s.db)), timedelta(hours=1), timedelta(hours=1)).close_all(name)
+        service.store.append_system_event(actor.name, service.now(), "password_set", {"user": name})
+    click.echo(f"password of {name} set" + (f"; {ended} session(s) signed out" if ended else ""))
+
+
+def read_password_stdin() -> str:
+    """The first line of standard input, without its line break (a password may hold spaces)."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        from engine.errors import RutinError
+
+        fail(RutinError("no password on standard input", "pipe it in, e.g. printf '%s\\n' \"$PASS\" | rutin ..."))
+    return line
+
+
+def authenticator(s: Settings) -> PasswordAuthenticator:
+    from adapters.identity import PasswordAuthenticator
+    from adapters.sql.database import database_url, open_engine
+
+    return PasswordAuthenticator(open_engine(database_url(s.db)))
 
 
 @users_group.command("list")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.case import Case
+from engine.comments import COMMENT, comment_event
 from engine.errors import RutinError
 from engine.history import ChainProblem, Event, verify_chain
 from engine.machine import NOT_YET, SATISFIED, CompiledMachine
@@ -135,6 +136,9 @@ def _reapply(
         return start_case(loaded, machine, case_id, inputs, event.actor, event.at, manual, switches=switches)
     if current is None:
         raise RutinError("an event comes before the case was started")
+    if event.kind == COMMENT:  # re-sealed from its text: the chain is checked, the case's state stays
+        comment = comment_event(current, event.actor, event.at, str(event.data.get("text", "")))
+        return Outcome(current.evolve(version=comment.seq, head_hash=comment.hash), [comment])
     if event.kind == "refused":
         from engine.step import refusal_event
 

@@ -55,9 +55,63 @@ class TimerRow:
 
 @dataclass(frozen=True)
 class CaseFilter:
+    """Which cases to list. The fields after `limit` serve the web's "Mina ärenden" and its paging."""
+
     status: DisplayStatus | None = None
     procedure_id: str | None = None
     limit: int = 200
+    statuses: tuple[DisplayStatus, ...] = ()  # any of these (when `status` is None)
+    procedure_ids: tuple[str, ...] | None = None  # only these procedures (None: any); () matches nothing
+    student: str | None = None  # a personnummer, as stored (normalised)
+    student_fields: tuple[str, ...] = ()  # the names of the inputs and fields that hold a student
+    group: str | None = None
+    group_fields: tuple[str, ...] = ()
+    offset: int = 0
+    urgent_first: bool = False  # overdue first, then the soonest expected, then the most recently changed
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who signed in, as an identity provider vouches for it (local passwords now, single sign-on later)."""
+
+    name: str  # the Rutin user name; roles and tasks come from the user, not from the provider
+    method: str  # "password", later e.g. "saml"
+
+
+class Authenticator(Protocol):
+    """Checks credentials. Another provider (single sign-on) implements this and nothing else changes."""
+
+    def authenticate(self, name: str, password: str) -> Identity | None:
+        """The identity when the credentials hold, else None (never says which part was wrong)."""
+        ...
+
+    def set_password(self, name: str, password: str) -> None:
+        """Store a new password for a known user (hashed); raise NotFound for an unknown user."""
+        ...
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str  # only in the cookie; the store keeps its hash
+    identity: Identity
+    created_at: datetime
+    expires_at: datetime
+
+
+class SessionStore(Protocol):
+    """Server-side sessions with an idle and an absolute expiry, shared by every web worker."""
+
+    def open(self, identity: Identity, now: datetime) -> Session: ...
+
+    def resume(self, token: str, now: datetime) -> Session | None:
+        """The live session for the token, its idle time renewed; None when unknown or expired (then removed)."""
+        ...
+
+    def close(self, token: str) -> None: ...
+
+    def close_all(self, name: str) -> int:
+        """End every session of a user (after a password change); how many there were."""
+        ...
 
 
 class CaseStore(Protocol):
@@ -113,6 +167,14 @@ class CaseStore(Protocol):
 
     def append_refusal(self, before: Case, event: Event) -> None:
         """Record a refused attempt in the case's history; raise StaleCase like `commit`."""
+        ...
+
+    def append_note(self, before: Case, event: Event) -> None:
+        """Append an event that leaves the case row as it is (a comment); raise StaleCase like `commit`."""
+        ...
+
+    def open_cases_by_step(self) -> list[tuple[str, str, str, int]]:
+        """(procedure id, version hash, step, how many) of the cases not done."""
         ...
 
     def events(self, stream: str) -> list[Event]: ...

@@ -38,6 +38,8 @@ from engine.views import CaseView, Lang, case_view
 if TYPE_CHECKING:
     from engine.audit import ReplayReport, VerifyReport
     from engine.deadlines import Timer
+    from engine.pages import AuditPage, CaseList, CasePage, ProcedureSummary, StartForm
+    from engine.procedure import Procedure
     from engine.sweep import SweepReport
 
 NewId = Callable[[], str]
@@ -492,3 +494,242 @@ class Rutin:
     def counts(self, actor: str) -> dict[DisplayStatus, int]:
         self.user(actor)
         return self.store.count_cases(self.now())
+
+    # -- the web app: what a signed-in person may see, comments, filtered lists, procedure overview ----------
+    # The CLI's show/history/export serve whoever runs the command on the server; the web serves people with
+    # different roles, so these methods also decide who may see a case, an audit or the procedures overview.
+
+    def loaded_files(self) -> list[LoadedProcedure | tuple[str, ProcedureInvalid]]:
+        """Every procedure file, validated once per text (a valid one as loaded; an invalid one with its path)."""
+        found: list[LoadedProcedure | tuple[str, ProcedureInvalid]] = []
+        for text, path in self.source.all():
+            loaded = self._current.get((path, text))
+            if loaded is None:
+                from engine.loader import load_procedure_text
+
+                try:
+                    loaded = load_procedure_text(text, path)
+                except ProcedureInvalid as exc:
+                    found.append((path, exc))
+                    continue
+                self._current[(path, text)] = loaded
+            found.append(loaded)
+        return found
+
+    def startable(self, actor: str) -> list[LoadedProcedure]:
+        """The valid procedures the person may start, by title."""
+        from engine.access import may_act as allowed
+
+        user = self.user(actor)
+        loaded = [p for p in self.loaded_files() if isinstance(p, LoadedProcedure)]
+        return sorted(
+            (p for p in loaded if allowed(user, p.procedure.access)), key=lambda p: p.procedure.title.casefold()
+        )
+
+    def start_form(self, procedure_id: str, actor: str) -> StartForm:
+        """The inputs a new case of the procedure asks for, as form fields."""
+        from engine.pages import StartForm
+        from engine.views import field_view, pick
+
+        self.user(actor)
+        procedure = self.current(procedure_id).procedure
+        lang = self.lang
+        return StartForm(
+            procedure.id,
+            pick(procedure.title, procedure.title_en, lang),
+            [field_view(spec, lang) for spec in procedure.inputs],
+        )
+
+    def my_cases(
+        self,
+        actor: str,
+        *,
+        statuses: tuple[DisplayStatus, ...] = ("overdue", "open"),
+        procedure_id: str | None = None,
+        group: str | None = None,
+        student: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> CaseList:
+        """The cases the person may see, urgent first, one page at a time.
+
+        Student and group are parsed as the CLI parses them (a bad personnummer is an InvalidValue naming the
+        filter) and matched against every input and field of that type in any procedure.
+        """
+        from engine.access import is_auditor, may_act_at, may_see_case
+        from engine.pages import CaseList, ListedCase
+        from engine.values import parse_value
+
+        user = self.user(actor)
+        if page < 1 or not 1 <= per_page <= 500:
+            raise RutinError("the page must be 1 or more, and a page 1 to 500 cases", "use page=1")
+        student_value = str(parse_value("student", "personnummer", student)) if student else None
+        group_value = str(parse_value("group", "group", group)) if group else None
+        loaded = [p for p in self.loaded_files() if isinstance(p, LoadedProcedure)]
+        visible = None if is_auditor(user) else tuple(p.id for p in loaded if may_see_case(user, p.procedure))
+        typed = [spec for p in loaded for spec in self._typed_inputs(p.procedure)]
+        flt = CaseFilter(
+            None,
+            procedure_id or None,
+            per_page + 1,  # one more than a page: whether there is a next page, without counting
+            statuses=statuses,
+            procedure_ids=visible,
+            student=student_value,
+            student_fields=tuple(sorted({n for n, t in typed if t == "personnummer"})),
+            group=group_value,
+            group_fields=tuple(sorted({n for n, t in typed if t == "group"})),
+            offset=(page - 1) * per_page,
+            urgent_first=True,
+        )
+        found = self.store.list_cases(flt, self.now())
+        listed = []
+        for case in found[:per_page]:
+            procedure = self.pinned(case.procedure_hash).procedure
+            if not may_see_case(user, procedure):  # an older version may have asked for other roles
+                continue
+            may = case.status != "done" and may_act_at(user, procedure, case.state)
+            listed.append(ListedCase(self.view(case), may))
+        return CaseList(listed, page, len(found) > per_page)
+
+    def case_page(self, case_id: str, actor: str) -> CasePage:
+        """The case as its page shows it; ActionRefused when it is not for this person's eyes."""
+        from engine.access import may_act_at
+        from engine.pages import CasePage
+
+        user = self.user(actor)
+        case = self.store.load_case(case_id)
+        procedure = self._visible(user, case)
+        events = self.store.events(case_id)
+        refusals = [e for e in reversed(events) if e.kind == "refused" and e.state == case.state]
+        may = case.status != "done" and may_act_at(user, procedure, case.state)
+        return CasePage(self.view(case), may, events, refusals)
+
+    def comment(self, case_id: str, text: str, actor: str) -> Event:
+        """Add a comment to the case's history. Someone who may not see the case is refused, and that is recorded."""
+        from engine.comments import comment_event, comment_text
+        from engine.errors import StaleCase
+
+        user = self.user(actor)
+        cleaned = comment_text(text)
+        for _attempt in range(5):  # a comment is not tied to a step: when the case moved meanwhile, add it after
+            case = self.store.load_case(case_id)
+            self._visible(user, case, record_as="comment")
+            event = comment_event(case, user.name, self.now(), cleaned)
+            try:
+                self.store.append_note(case, event)
+            except StaleCase:
+                continue
+            return event
+        raise RutinError(
+            f"case {case_id} kept changing while the comment was saved; nothing was saved",
+            "send the comment again",
+            sv=(f"ärendet {case_id} ändrades hela tiden medan kommentaren sparades; inget sparades", "skicka igen"),
+        )
+
+    def audit_page(self, case_id: str, actor: str) -> AuditPage:
+        """A case's replay and its chain's verification, for auditors and administrators."""
+        from engine.pages import AuditPage
+
+        user = self._auditor(actor)
+        case = self.store.load_case(case_id)
+        return AuditPage(self.view(case), self.replay(case_id, user.name), self.verify(user.name, case_id), [])
+
+    def audit_export(self, case_id: str, fmt: str, actor: str) -> str:
+        return self.export(case_id, fmt, self._auditor(actor).name)
+
+    def procedure_overview(self, actor: str) -> list[ProcedureSummary]:
+        """Every procedure file with its validation problems, stored versions and open cases per version and step."""
+        from pathlib import Path
+
+        from engine.access import NotAllowed, is_process_owner
+        from engine.pages import ProcedureSummary, StepCount, VersionSummary
+        from engine.views import pick
+
+        user = self.user(actor)
+        if not is_process_owner(user):
+            raise NotAllowed(
+                f"{user.name} may not see the procedures overview: it is for process owners and administrators",
+                "ask an administrator for the staff task 'Processägare'",
+                sv=(
+                    f"{user.name} får inte se översikten över rutinerna: den är för processägare och administratörer",
+                    "be en administratör om personalarbetsuppgiften 'Processägare'",
+                ),
+            )
+        counts: dict[str, dict[str, list[tuple[str, int]]]] = {}
+        for procedure_id, version, state, n in self.store.open_cases_by_step():
+            counts.setdefault(procedure_id, {}).setdefault(version, []).append((state, n))
+        summaries = []
+        for item in self.loaded_files():
+            if not isinstance(item, LoadedProcedure):
+                path, invalid = item
+                summaries.append(
+                    ProcedureSummary(Path(path).stem, Path(path).stem, path, None, False, invalid.diagnostics)
+                )
+                continue
+            procedure = item.procedure
+            versions = []
+            stored = [h for h, _ in self.store.procedure_versions(item.id)]
+            for version in dict.fromkeys([*reversed(stored), item.hash]):
+                by_step = counts.get(item.id, {}).get(version, [])
+                titles = {s.id: pick(s.title, s.title_en, self.lang) for s in self.pinned_or(version, item).steps}
+                steps = [StepCount(state, titles.get(state, state), n) for state, n in by_step]
+                versions.append(VersionSummary(version, version == item.hash, sum(s.cases for s in steps), steps))
+            summaries.append(
+                ProcedureSummary(
+                    item.id,
+                    pick(procedure.title, procedure.title_en, self.lang),
+                    item.path,
+                    procedure.revision,
+                    True,
+                    list(item.warnings),
+                    versions,
+                )
+            )
+        return sorted(summaries, key=lambda s: (s.valid, s.title.casefold()))
+
+    def pinned_or(self, version: str, current: LoadedProcedure) -> Procedure:
+        """The procedure of a stored version, or the current file's when that version is not stored yet."""
+        return current.procedure if version == current.hash else self.pinned(version).procedure
+
+    def _visible(self, user: User, case: Case, record_as: str | None = None) -> Procedure:
+        from engine.access import NotAllowed, describe_access, may_see_case
+
+        procedure = self.pinned(case.procedure_hash).procedure
+        if may_see_case(user, procedure):
+            return procedure
+        reason = f"{user.name} may not see case {case.id}: it needs {describe_access(procedure.access)}"
+        if record_as is not None:  # an attempt to write (a forged form) is recorded like a refused step
+            self.store.append_refusal(case, refusal_event(case, user.name, self.now(), record_as, reason, {}))
+        raise NotAllowed(
+            reason,
+            "ask an administrator for the role",
+            state=case.state,
+            recorded=record_as is not None,
+            sv=(
+                f"{user.name} får inte se ärendet {case.id}: det kräver {describe_access(procedure.access, 'sv')}",
+                "be en administratör om behörigheten",
+            ),
+        )
+
+    def _auditor(self, actor: str) -> User:
+        from engine.access import AUDITOR_TASK, NotAllowed, is_auditor
+
+        user = self.user(actor)
+        if not is_auditor(user):
+            raise NotAllowed(
+                f"{user.name} may not audit cases: it is for auditors and administrators",
+                f"ask an administrator for the staff task '{AUDITOR_TASK}'",
+                sv=(
+                    f"{user.name} får inte granska ärenden: det är för granskare och administratörer",
+                    f"be en administratör om personalarbetsuppgiften '{AUDITOR_TASK}'",
+                ),
+            )
+        return user
+
+    @staticmethod
+    def _typed_inputs(procedure: Procedure) -> list[tuple[str, str]]:
+        """(name, type) of every input and step field: where a student or a group can sit in a case's data."""
+        found: list[tuple[str, str]] = [(i.name, i.type) for i in procedure.inputs]
+        for step in procedure.steps:
+            found += [(f.name, f.type) for f in getattr(step, "fields", None) or ()]
+        return found

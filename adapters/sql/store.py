@@ -22,6 +22,7 @@ from adapters.sql.rows import event_from_row, from_iso, iso, named, outbox_row
 from adapters.sql.tables import cases, events, procedure_versions, streams
 from adapters.sql.timer_store import TimerStore
 from adapters.sql.user_store import UserStore
+from adapters.sql.web_store import WebStore
 from adapters.sql.worker_registry import WorkerRegistry
 from engine.access import User
 from engine.case import Case, DisplayStatus
@@ -33,7 +34,7 @@ from engine.ports import CaseFilter, OutboxItem
 __all__ = ["SqlCaseStore", "from_iso", "iso"]
 
 
-class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore):
+class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore):
     # -- procedures ---------------------------------------------------------------------------------
 
     def save_procedure_version(
@@ -216,18 +217,22 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore):
         return (row.version, row.head_hash) if row else None
 
     def list_cases(self, flt: CaseFilter, now: datetime) -> list[Case]:
-        query = select(cases, streams.c.version, streams.c.head_hash).join(streams, streams.c.id == cases.c.id)
+        from adapters.sql.listing import extra_conditions, ordering, status_condition
+
         stamp = iso(now)
-        on_time = or_(cases.c.overdue_at.is_(None), cases.c.overdue_at > stamp)
-        if flt.status == "overdue":
-            query = query.where(and_(cases.c.status != "done", cases.c.overdue_at <= stamp))
-        elif flt.status in ("waiting", "open"):
-            query = query.where(and_(cases.c.status == flt.status, on_time))
-        elif flt.status is not None:
-            query = query.where(cases.c.status == flt.status)
+        wanted = extra_conditions(flt, stamp, self.engine.dialect.name)
+        if flt.status is not None:
+            wanted.append(status_condition(flt.status, stamp))
         if flt.procedure_id:
-            query = query.where(cases.c.procedure_id == flt.procedure_id)
-        query = query.order_by(cases.c.updated_at.desc(), cases.c.id).limit(flt.limit)
+            wanted.append(cases.c.procedure_id == flt.procedure_id)
+        # the page's ids first, sorted on narrow columns; then only those rows with their JSON
+        page = select(cases.c.id).where(*wanted).order_by(*ordering(flt)).limit(flt.limit).offset(flt.offset)
+        query = (
+            select(cases, streams.c.version, streams.c.head_hash)
+            .join(streams, streams.c.id == cases.c.id)
+            .where(cases.c.id.in_(page.scalar_subquery()))
+            .order_by(*ordering(flt))
+        )
         with self.engine.connect() as conn:
             return [self._case(r._mapping) for r in conn.execute(query)]
 

@@ -50,6 +50,9 @@ cases = Table(
     Column("deadline_at", String(40), nullable=True),
     Index("ix_cases_due_at", "due_at"),
     Index("ix_cases_status", "status", "updated_at"),
+    Index("ix_cases_overdue", "overdue_at"),
+    Index("ix_cases_procedure", "procedure_id", "status"),
+    # and, from migration 0003, expression indexes on the student and group inputs inside `data` (see listing.py)
 )
 
 events = Table(
@@ -99,6 +102,19 @@ users = Table(
     Column("roles", Text, nullable=False),
     Column("tasks", Text, nullable=False),
     Column("admin", Boolean, nullable=False, default=False),
+    Column("password_hash", Text, nullable=True),  # argon2; NULL means the user cannot sign in to the web app
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's token: a leaked table opens nothing
+    Column("user_name", String(128), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),  # the absolute end, whatever the activity
+    Index("ix_sessions_user", "user_name"),
+    Index("ix_sessions_expires", "expires_at"),
 )
 
 sandbox_facts = Table(

@@ -1,0 +1,164 @@
+"""Signing in and out: every page needs a session, wrong passwords are refused, sessions expire."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.sql.tables import sessions
+from tests.web.conftest import IDLE, PASSWORD, Site, csrf_of
+
+PAGES = [
+    "/",
+    "/cases/waiting-fragment",
+    "/cases/new",
+    "/cases/new/avregistrering-betyg",
+    "/cases/R-TEST0001",
+    "/procedures",
+    "/procedures/avregistrering-betyg",
+    "/audit/R-TEST0001",
+    "/audit/R-TEST0001/export.json",
+    "/audit/R-TEST0001/export.csv",
+]
+POSTS = ["/cases/new/avregistrering-betyg", "/cases/R-TEST0001/do", "/cases/R-TEST0001/comments", "/logout"]
+
+
+def session_rows(site: Site) -> int:
+    with site.service.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        return int(conn.execute(select(func.count()).select_from(sessions)).scalar_one())
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_redirects_to_sign_in_without_a_session(site: Site, url: str) -> None:
+    site.start()
+    answer = site.client.get(url, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("url", POSTS)
+def test_every_form_target_refuses_a_post_without_a_session(site: Site, url: str) -> None:
+    site.start()
+    before = site.service.store.events("R-TEST0001")
+    answer = site.client.post(url, data={"action": "ed_sok_elev", "text": "x"}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login")
+    assert site.service.store.events("R-TEST0001") == before
+    assert site.case_count() == 1
+
+
+def test_the_live_fragment_asks_htmx_to_load_the_sign_in_page(site: Site) -> None:
+    answer = site.client.get("/cases/waiting-fragment", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert answer.status_code == 401
+    assert answer.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_signing_in_leads_back_to_the_page_asked_for(site: Site) -> None:
+    site.start()
+    first = site.client.get("/cases/R-TEST0001", follow_redirects=False)
+    login = site.client.get(first.headers["location"])
+    assert 'name="next" value="/cases/R-TEST0001"' in login.text
+    done = site.client.post(
+        "/login",
+        data={"username": "anna", "password": PASSWORD, "csrf_token": csrf_of(login.text), "next": "/cases/R-TEST0001"},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/cases/R-TEST0001"
+    cookie = done.headers["set-cookie"]
+    assert "rutin_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie or "samesite=lax" in cookie.lower()
+    assert site.client.get("/cases/R-TEST0001").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_after_sign_in_only_pages_of_this_site_are_followed(site: Site, target: str) -> None:
+    login = site.client.get("/login")
+    done = site.client.post(
+        "/login",
+        data={"username": "anna", "password": PASSWORD, "csrf_token": csrf_of(login.text), "next": target},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/"
+
+
+@pytest.mark.parametrize(("name", "password"), [("anna", "fel-lösenord-här"), ("ingen", PASSWORD), ("anna", "")])
+def test_a_wrong_name_or_password_is_refused_without_saying_which(site: Site, name: str, password: str) -> None:
+    login = site.client.get("/login")
+    answer = site.client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": csrf_of(login.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 401
+    assert "Fel användarnamn eller lösenord." in answer.text
+    assert "rutin_session" not in answer.headers.get("set-cookie", "")
+    assert session_rows(site) == 0
+    assert site.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_user_without_a_password_cannot_sign_in(site: Site) -> None:
+    from engine.access import User
+
+    site.service.save_user(User("ny"), "admin")
+    login = site.client.get("/login")
+    answer = site.client.post(
+        "/login", data={"username": "ny", "password": "", "csrf_token": csrf_of(login.text)}, follow_redirects=False
+    )
+    assert answer.status_code == 401
+
+
+def test_sign_in_without_the_forms_csrf_token_is_refused(site: Site) -> None:
+    site.client.get("/login")  # the cookie half is there, the form half is not
+    answer = site.client.post("/login", data={"username": "anna", "password": PASSWORD}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert session_rows(site) == 0
+
+
+def test_the_session_ends_after_the_idle_time(site: Site) -> None:
+    site.sign_in("anna")
+    site.session_clock.advance(IDLE - timedelta(minutes=1))
+    assert site.client.get("/", follow_redirects=False).status_code == 200  # activity renews the idle time
+    site.session_clock.advance(IDLE - timedelta(minutes=1))
+    assert site.client.get("/", follow_redirects=False).status_code == 200
+    site.session_clock.advance(IDLE + timedelta(seconds=1))
+    answer = site.client.get("/", follow_redirects=False)
+    assert answer.status_code == 303
+    assert "expired=1" in answer.headers["location"]
+    assert session_rows(site) == 0
+    assert "Din session har gått ut" in site.client.get(answer.headers["location"]).text
+
+
+def test_the_session_ends_at_its_absolute_lifetime_however_active(site: Site) -> None:
+    site.sign_in("anna")
+    for _ in range(15):  # 15 x 25 minutes of steady work: 6 h 15 min
+        site.session_clock.advance(timedelta(minutes=25))
+        assert site.client.get("/", follow_redirects=False).status_code == 200
+    site.session_clock.advance(timedelta(hours=1, minutes=50))  # 8 h 05 min after signing in
+    assert site.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_signing_out_ends_the_session_for_good(site: Site) -> None:
+    site.sign_in("anna")
+    token = site.client.cookies.get("rutin_session")
+    answer = site.post("/logout", {})
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert session_rows(site) == 0
+    site.client.cookies.set("rutin_session", token or "")
+    assert site.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_database_keeps_only_a_hash_of_the_session_token(site: Site) -> None:
+    site.sign_in("anna")
+    token = site.client.cookies.get("rutin_session")
+    assert token
+    raw = site.db_path.read_bytes() + (site.db_path.with_name("rutin.db-wal").read_bytes())
+    assert token.encode() not in raw
+
+
+def test_closing_all_of_a_users_sessions_signs_them_out(site: Site) -> None:
+    site.sign_in("anna")
+    assert site.sessions.close_all("anna") == 1
+    assert site.client.get("/", follow_redirects=False).status_code == 303

@@ -1,0 +1,245 @@
+"""The FastAPI application: sign-in, sign-out, language, errors; the pages themselves are in web/pages.py.
+
+`create_app` is given the application layer (one `Rutin` per language, sharing their store), the identity
+ports and a clock for sessions; the composition root (`rutin web`, commands/web.py) builds them. Handlers are
+plain functions run in FastAPI's thread pool, so a slow argon2 check or a Graphviz drawing never blocks others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from engine.access import NotAllowed, is_auditor, is_process_owner
+from engine.errors import ActionRefused, InvalidInputs, InvalidValue, NotFound, RutinError, StaleCase
+from engine.personnummer import SWEDEN
+from engine.ports import Authenticator, Clock, SessionStore
+from engine.service import Rutin
+from web.security import (
+    CSRF_FIELD,
+    LANG_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CsrfRefused,
+    SignInRequired,
+    Viewer,
+    check_csrf,
+    login_url,
+    new_login_csrf,
+    safe_next,
+    same,
+)
+from web.texts import Lang, event_kind, text
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Web:
+    """What every handler needs: the application layer per language, identity, and how to render."""
+
+    services: Mapping[Lang, Rutin]
+    authenticator: Authenticator
+    sessions: SessionStore
+    session_clock: Clock
+    templates: Jinja2Templates
+    secure_cookies: bool
+
+    def service(self, request: Request) -> Rutin:
+        return self.services[lang_of(request)]
+
+    def viewer(self, request: Request) -> Viewer:
+        """The signed-in person, or SignInRequired (also when their user was removed since)."""
+        token = request.cookies.get(SESSION_COOKIE)
+        session = self.sessions.resume(token, self.session_clock.now()) if token else None
+        if session is None:
+            raise SignInRequired(login_url(request), expired=token is not None)
+        user = self.service(request).store.get_user(session.identity.name)
+        if user is None:
+            self.sessions.close(session.token)
+            raise SignInRequired(login_url(request), expired=True)
+        return Viewer(user, session)
+
+    def render(
+        self, request: Request, name: str, context: dict[str, Any], status_code: int = 200, viewer: Viewer | None = None
+    ) -> HTMLResponse:
+        lang = lang_of(request)
+        base: dict[str, Any] = {
+            "lang": lang,
+            "t": lambda key: text(key, lang),
+            "viewer": viewer,
+            "csrf": viewer.csrf if viewer else None,
+            "csrf_field": CSRF_FIELD,
+            "is_auditor": viewer is not None and is_auditor(viewer.user),
+            "is_process_owner": viewer is not None and is_process_owner(viewer.user),
+            "switch_lang_url": switch_lang_url(request, "en" if lang == "sv" else "sv"),
+            "path": request.url.path,
+            "now": self.services[lang].now(),
+        }
+        response = self.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+        if request.query_params.get("lang") in ("sv", "en"):
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+
+def lang_of(request: Request) -> Lang:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return "en" if chosen == "en" else "sv"
+
+
+def switch_lang_url(request: Request, lang: str) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
+    return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return moment.astimezone(SWEDEN).strftime(fmt) if moment else "–"
+
+
+def short_time(moment: datetime | None, now: datetime) -> str:
+    """10:45 today, else 2024-06-03 10:45 (the list's "väntas senast 10:45")."""
+    if moment is None:
+        return "–"
+    here, today = moment.astimezone(SWEDEN), now.astimezone(SWEDEN)
+    return here.strftime("%H:%M") if here.date() == today.date() else here.strftime("%Y-%m-%d %H:%M")
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.filters["local"] = local_time
+    env.filters["local_iso"] = lambda stamp: local_time(datetime.fromisoformat(stamp))
+    env.globals["short_time"] = short_time
+    env.globals["event_kind"] = event_kind
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates
+
+
+def error_status(error: RutinError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, InvalidInputs | InvalidValue):
+        return 422
+    if isinstance(error, StaleCase):
+        return 409
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, ActionRefused):
+        # a missing role (recorded, no rule) is 403; a rule that does not hold, or a step already done, is 409
+        return 403 if error.recorded and error.rule is None else 409
+    return 400
+
+
+def create_app(
+    services: Mapping[Lang, Rutin],
+    authenticator: Authenticator,
+    sessions: SessionStore,
+    session_clock: Clock,
+    *,
+    secure_cookies: bool = False,
+) -> FastAPI:
+    app = FastAPI(title="Rutin", docs_url=None, redoc_url=None, openapi_url=None)
+    web = Web(services, authenticator, sessions, session_clock, make_templates(), secure_cookies)
+    app.state.web = web
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(SignInRequired)
+    def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = exc.next_url + ("&expired=1" if exc.expired else "")
+        response: Response
+        if request.headers.get("HX-Request"):  # HTMX swaps a fragment: tell it to load the sign-in page instead
+            response = Response(status_code=401, headers={"HX-Redirect": target})
+        else:
+            response = RedirectResponse(target, status_code=303)
+        if exc.expired:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.exception_handler(CsrfRefused)
+    def _csrf(request: Request, exc: CsrfRefused) -> Response:
+        lang = lang_of(request)
+        message = (
+            "The form is out of date or did not come from Rutin; nothing was saved."
+            if lang == "en"
+            else "Formuläret är för gammalt eller kom inte från Rutin; ingenting sparades."
+        )
+        hint = "Reload the page and try again." if lang == "en" else "Ladda om sidan och försök igen."
+        return web.render(request, "error.html", {"title": text("error", lang), "message": message, "hint": hint}, 403)
+
+    @app.exception_handler(RutinError)
+    def _refused(request: Request, exc: RutinError) -> Response:
+        lang = lang_of(request)
+        message, hint = exc.localized(lang)
+        status = error_status(exc)
+        title = {403: "refused_title", 404: "not_found"}.get(status, "error")
+        try:
+            viewer = web.viewer(request)
+        except SignInRequired:
+            viewer = None
+        context = {"title": text(title, lang), "message": message, "hint": hint}
+        return web.render(request, "error.html", context, status, viewer)
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str | None = None, expired: str | None = None) -> Response:
+        return _login_page(web, request, safe_next(next), expired is not None, None, 200)
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        check_csrf(form.get(CSRF_FIELD), request.cookies.get(LOGIN_CSRF_COOKIE) or "")
+        name = str(form.get("username") or "").strip()
+        password = str(form.get("password") or "")
+        target = safe_next(str(form.get("next") or "/"))
+        identity = await run_in_threadpool(authenticator.authenticate, name, password) if name else None
+        if identity is None:
+            return _login_page(web, request, target, False, name, 401)
+        session = await run_in_threadpool(sessions.open, identity, session_clock.now())
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session.token,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies,
+            path="/",
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        form = await request.form()
+        viewer = await run_in_threadpool(web.viewer, request)
+        check_csrf(form.get(CSRF_FIELD), viewer.csrf)
+        await run_in_threadpool(sessions.close, viewer.session.token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    from web.pages import add_pages
+
+    add_pages(app, web)
+    return app
+
+
+def _login_page(web: Web, request: Request, target: str, expired: bool, name: str | None, status: int) -> Response:
+    existing = request.cookies.get(LOGIN_CSRF_COOKIE)
+    token = existing if existing and len(existing) >= 24 else new_login_csrf()
+    context = {"login_csrf": token, "next": target, "expired": expired, "failed": status == 401, "username": name}
+    response = web.render(request, "login.html", context, status)
+    if not same(existing, token):
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=web.secure_cookies, path="/login"
+        )
+    return response
