@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from engine.case import STATUSES, DisplayStatus
-from engine.errors import InvalidInputs, InvalidValue, RutinError
+from engine.errors import ActionRefused, InvalidInputs, InvalidValue, RutinError
 from web.diagram import diagram_svg
 from web.security import CSRF_FIELD, Viewer, check_csrf
 from web.texts import text
@@ -45,7 +45,8 @@ def field_errors(error: RutinError, lang: str) -> tuple[dict[str, str], list[tup
                 message = f"{message} ({hint})"
             by_field[problem.name] = message
         else:
-            general.append((message, hint))
+            cite = getattr(problem, "cite", None)  # a rule's refusal quotes the routine's sentence it comes from
+            general.append((f"{message} (”{cite}”)" if cite and cite not in message else message, hint))
     return by_field, general
 
 
@@ -152,7 +153,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         values = typed_values(form, (CSRF_FIELD,))
         try:
             view = await run_in_threadpool(service.start, procedure_id, values, viewer.user.name)
-        except (InvalidInputs, InvalidValue) as exc:
+        except (InvalidInputs, InvalidValue, ActionRefused) as exc:  # the form again, with why; nothing was saved
             from web.app import error_status
 
             errors, general = field_errors(exc, service.lang)

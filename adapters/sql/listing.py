@@ -61,7 +61,12 @@ def extra_conditions(flt: CaseFilter, stamp: str, dialect: str) -> list[ColumnEl
     if flt.status is None and flt.statuses:
         found.append(or_(*(status_condition(s, stamp) for s in flt.statuses)))
     if flt.procedure_ids is not None:
-        found.append(cases.c.procedure_id.in_(flt.procedure_ids) if flt.procedure_ids else false())
+        column: ColumnElement[Any] = cases.c.procedure_id
+        if flt.student or flt.group:
+            # `|| ''` keeps the planner off ix_cases_procedure (one procedure can hold every case) and on the far
+            # more selective student and group indexes; without statistics SQLite would pick the former
+            column = column.concat("")
+        found.append(column.in_(flt.procedure_ids) if flt.procedure_ids else false())
     if flt.student:
         found.append(_any_field(flt.student_fields, flt.student, dialect))
     if flt.group:
