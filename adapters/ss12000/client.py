@@ -146,6 +146,12 @@ class Ss12000Client:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> Ss12000Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"Ss12000Client({self.system}, {self.settings.shown_url})"
 

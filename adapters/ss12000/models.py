@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Model(BaseModel):
@@ -106,10 +106,9 @@ class Grade(_Model):
     id: str
     meta: Meta | None = None
     student: ObjectReference
-    # Spec defect: `required` lists schoolUnit, the property is organisation; read either, require neither.
-    organisation: ObjectReference | None = Field(
-        default=None, validation_alias=AliasChoices("organisation", "schoolUnit")
-    )
+    # Spec defect: `required` lists schoolUnit, which is no property; the property is organisation. Rutin needs
+    # neither, so neither is required and schoolUnit (whatever a server puts there) is ignored.
+    organisation: ObjectReference | None = None
     group: ObjectReference | None = None
     grade_value: str = Field(alias="gradeValue")
     registered_date: date = Field(alias="registeredDate")
@@ -134,17 +133,19 @@ class DeletedData(_Model):
     persons: tuple[str, ...] = ()
     syllabuses: tuple[str, ...] = ()
     # Spec defect: the published property name is `activitites`; a corrected server may send `activities`.
-    activities: tuple[str, ...] = Field(default=(), validation_alias=AliasChoices("activities", "activitites"))
+    activities: tuple[str, ...] = ()  # the published spelling is `activitites`: see _both_spellings
 
     @model_validator(mode="before")
     @classmethod
     def _both_spellings(cls, value: object) -> object:
-        """A server that sends both spellings has its two lists read as one."""
-        if isinstance(value, dict) and isinstance(value.get("activities"), list) and "activitites" in value:
-            other = value["activitites"]
-            if isinstance(other, list):
-                return {**value, "activities": [*value["activities"], *other]}
-        return value
+        """Read activities from either spelling, or both as one list; a non-list under either name is ignored
+        (the spec allows any extra property, so `activities` may be something else on a server that uses the
+        published spelling)."""
+        if not isinstance(value, dict):
+            return value
+        lists = [value[k] for k in ("activitites", "activities") if isinstance(value.get(k), list)]
+        rest = {k: v for k, v in value.items() if k not in ("activities", "activitites")}
+        return {**rest, "activities": [i for items in lists for i in items]}
 
 
 class DeletedEntities(_Model):
