@@ -47,7 +47,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def web() -> Iterator[WebServer]:
     with tempfile.TemporaryDirectory(prefix="rutin-e2e-") as tmp:
         server = WebServer(Path(tmp))
-        server.add_people()
         server.start()
         try:
             yield server
@@ -55,10 +54,39 @@ def web() -> Iterator[WebServer]:
             server.stop()
 
 
+def new_page(browser: Browser, web: WebServer, storage: Path | None = None) -> Page:
+    """A page in a fresh browser context (its own cookies), optionally with a saved signed-in state."""
+    context = browser.new_context(
+        viewport=VIEWPORT, locale="sv-SE", base_url=web.url, storage_state=str(storage) if storage else None
+    )
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser: Browser, web: WebServer) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale="sv-SE", base_url=web.url)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
+    opened = new_page(browser, web)
     yield opened
-    context.close()
+    opened.context.close()
+
+
+@pytest.fixture(scope="module")
+def admin_state(browser: Browser, web: WebServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The administrator's signed-in cookies, saved once per module (signing in costs an argon2 check)."""
+    from tests.e2e.pages import sign_in
+    from tests.e2e.server import ADMIN
+
+    state = tmp_path_factory.mktemp("state") / "admin.json"
+    signing = new_page(browser, web)
+    sign_in(signing, ADMIN)
+    signing.context.storage_state(path=str(state))
+    signing.context.close()
+    return state
+
+
+@pytest.fixture
+def admin_page(browser: Browser, web: WebServer, admin_state: Path) -> Iterator[Page]:
+    """A fresh context already signed in as the administrator."""
+    opened = new_page(browser, web, admin_state)
+    yield opened
+    opened.context.close()

@@ -1,8 +1,9 @@
-"""`rutin web` in a subprocess on a free loopback port, on its own SQLite file, the sandbox and a clock file.
+"""`rutin web --demo` in a subprocess on a free loopback port, on its own SQLite file, the sandbox and a clock file.
 
-The end-to-end tests and `scripts/screenshots` both use it. Time moves only when the clock file is written;
-the worker's sweep is `rutin worker --once` at the same moment, as a separate process, the way a real
-worker runs beside the web app.
+The end-to-end tests and `scripts/screenshots` both use it. `--demo` saves the demo users with their password
+(and three demo cases) in the server's own process, which is seconds faster than a `rutin users add` per person.
+Time moves only when the clock file is written; the worker's sweep is `rutin worker --once` at the same
+moment, as a separate process, the way a real worker runs beside the web app.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 START = datetime.fromisoformat("2024-06-03T10:00")  # Swedish local time, a Monday morning (as the clock file says)
-ADMIN_ROLES = ("Vux intern anordnare Sthlm",)
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,18 @@ class Person:
     name: str
     password: str
     display: str
-    roles: tuple[str, ...] = ()
-    tasks: tuple[str, ...] = ()
-    admin: bool = False
 
 
-ADMIN = Person("admin", "admin-lösenord-1", "Ada Administratör", ADMIN_ROLES, ("Betygsadministratör",), admin=True)
-ANNA = Person("anna", "anna-lösenord-1", "Anna Berg", ADMIN_ROLES, ("Betygsadministratör",))
-ERIK = Person("erik", "erik-lösenord-1", "Erik Ek")
-PEOPLE = (ADMIN, ANNA, ERIK)
+def _demo(name: str) -> Person:
+    from web.demo import DEMO_PASSWORD, DEMO_USERS
+
+    user = next(u for u in DEMO_USERS if u.name == name)
+    return Person(user.name, DEMO_PASSWORD, user.display)
+
+
+ADMIN = _demo("anna")  # administrator and grade administrator (Betygsadministratör)
+AUDITOR = _demo("olof")  # Granskare: reads every case and its audit, acts on none
+NO_ROLE = _demo("erik")  # no role, no task
 
 
 def free_port() -> int:
@@ -92,15 +95,6 @@ class WebServer:
             raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def add_people(self, people: tuple[Person, ...] = PEOPLE) -> None:
-        for p in sorted(people, key=lambda p: not p.admin):  # the first user becomes the administrator
-            options = [f"--role={r}" for r in p.roles] + [f"--task={t}" for t in p.tasks]
-            options += ["--admin"] if p.admin else []
-            actor = ["--as", ADMIN.name] if not p.admin else []
-            self.rutin(
-                *actor, "users", "add", p.name, "--name", p.display, *options, "--password-stdin", stdin=p.password
-            )
-
     def set_clock(self, moment: datetime) -> None:
         """Move the web app's clock (and the CLI's, for the sweep) to `moment`, Swedish time when naive."""
         self.now = moment
@@ -128,6 +122,8 @@ class WebServer:
             str(self.port),
             "--clock-file",
             str(self.clock_file),
+            "--demo",
+            "--no-worker",  # the tests sweep when they choose to, with `rutin worker --once`
         ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_env())
