@@ -3,6 +3,7 @@
 `cli` imports this package on its last line, since every module here imports cli's helpers and `app`.
 """
 
+from commands import adapters as adapters
 from commands import audit, cases, demo, procedures, rules, users, worker
 from commands import scenarios as scenarios
 from commands import web as web

@@ -1,0 +1,247 @@
+"""`rutin adapters check`: for each configured system, whether its adapter can be reached and lets Rutin read.
+
+Plain words for an administrator (Swedish by default, `--lang en`), one line per system and the reason and what
+to do when one is not; exit 1 when any is not. `--json` for scripts. No secret is ever printed: the configuration
+names where secrets live, and every message is built without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import JSON, Settings, app, emit_json, pass_settings, refusals
+
+ENDPOINT_WORDS = {
+    "sv": {
+        "persons": "personer",
+        "groups": "grupper",
+        "activities": "aktiviteter",
+        "grades": "betyg",
+        "syllabuses": "kursplaner",
+        "deletedEntities": "borttag",
+    },
+    "en": {
+        "persons": "persons",
+        "groups": "groups",
+        "activities": "activities",
+        "grades": "grades",
+        "syllabuses": "syllabuses",
+        "deletedEntities": "deletions",
+    },
+}
+
+
+@dataclass
+class SystemCheck:
+    system: str
+    adapter: str
+    ok: bool
+    summary: str
+    problem: str | None = None
+    hint: str | None = None
+    fallback_after: str | None = None
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "system": self.system,
+            "adapter": self.adapter,
+            "ok": self.ok,
+            "summary": self.summary,
+            "problem": self.problem,
+            "hint": self.hint,
+            "fallback_after": self.fallback_after,
+            "endpoints": self.endpoints,
+            "warnings": self.warnings,
+        }
+
+
+@app.group("adapters")
+def adapters_group() -> None:
+    """The adapters that answer for the other systems (BER, ED, Ping Pong...)."""
+
+
+@adapters_group.command("check")
+@click.option("--lang", "lang_here", type=click.Choice(["sv", "en"]), help="Language of the answer (default: --lang).")
+@JSON
+@pass_settings
+def check(s: Settings, lang_here: str | None, as_json: bool) -> None:
+    """Tell for each configured system whether its adapter is reachable and authorised; exit 1 when one is not."""
+    from adapters.adapter_config import load_config
+
+    lang = lang_here or s.lang
+    if lang_here:
+        s.lang = lang_here  # errors raised below are shown in the same language
+    with refusals():
+        config_path = s.adapters_config or (Path(s.adapters) if s.adapters.strip().endswith(".toml") else None)
+        if config_path is None:
+            results = _simple(s.adapters, lang)
+            where = f"--adapters {s.adapters}"
+        else:
+            config = load_config(config_path)
+            results = [_check_system(sc, lang) for sc in config.systems.values()]
+            results.append(_fixed("*", config.default, lang))
+            where = str(config_path)
+        _warn_unanswerable(s, results, lang)
+    if as_json:
+        emit_json({"configuration": where, "ok": all(r.ok for r in results), "systems": [r.to_json() for r in results]})
+    else:
+        for r in results:
+            mark = "OK " if r.ok else ("FEL" if lang == "sv" else "NO ")
+            click.echo(f"{mark} {r.system}: {r.summary}")
+            if r.problem:
+                click.echo(f"      {r.problem}")
+            if r.hint:
+                click.echo(f"      {'tips' if lang == 'sv' else 'hint'}: {r.hint}")
+            for warning in r.warnings:
+                click.echo(f"      {'obs' if lang == 'sv' else 'note'}: {warning}")
+    if not all(r.ok for r in results):
+        raise SystemExit(1)
+
+
+def _fixed(system: str, kind: str, lang: str) -> SystemCheck:
+    label = ("övriga system" if lang == "sv" else "other systems") if system == "*" else system
+    if kind == "manual":
+        words = "en person svarar (manuellt)" if lang == "sv" else "a person answers (manual)"
+    else:
+        words = "sandlådan svarar (simulerat)" if lang == "sv" else "the sandbox answers (simulated)"
+    return SystemCheck(label, kind, True, words)
+
+
+def _simple(spec: str, lang: str) -> list[SystemCheck]:
+    results = []
+    default = "sandbox"
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        system, _, kind = part.rpartition("=")
+        if system in ("", "*"):
+            default = kind
+        else:
+            results.append(_fixed(system, kind, lang))
+    return [*results, _fixed("*", default, lang)]
+
+
+def _check_system(sc: Any, lang: str) -> SystemCheck:
+    from adapters.adapter_config import build_real
+    from engine.duration import format_duration
+    from engine.errors import RutinError
+
+    sv = lang == "sv"
+    if sc.adapter in ("sandbox", "manual"):
+        return _fixed(sc.system, sc.adapter, lang)
+    after = format_duration(sc.fallback_after) if sc.fallback_after else None
+    try:
+        adapter = build_real(sc)
+    except RutinError as exc:
+        message, hint = exc.localized(lang)
+        summary = "inställningen går inte att använda" if sv else "the configuration cannot be used"
+        return SystemCheck(sc.system, sc.adapter, False, summary, message, hint, after)
+    if sc.adapter == "ss12000":
+        result = _check_ss12000(sc.system, adapter, lang)
+    else:
+        result = _check_feed(sc.system, adapter, lang)
+    result.fallback_after = after
+    if after and result.ok:
+        result.summary += (
+            f"; svarar det inte på {after} frågas en person"
+            if sv
+            else f"; if it does not answer for {after}, a person is asked"
+        )
+    return result
+
+
+def _check_ss12000(system: str, adapter: Any, lang: str) -> SystemCheck:
+    sv = lang == "sv"
+    url = adapter.settings.shown_url
+    try:
+        checks = adapter.check()
+    except Exception as exc:  # a configuration error surfaces when the client is built
+        from engine.errors import RutinError
+
+        if not isinstance(exc, RutinError):
+            raise
+        message, hint = exc.localized(lang)
+        return SystemCheck(system, "ss12000", False, "går inte att nå" if sv else "cannot be reached", message, hint)
+    finally:
+        adapter.close()
+    words = ENDPOINT_WORDS[lang]
+    endpoints = [{"endpoint": c.endpoint, "ok": c.ok, "kind": c.error.kind if c.error else None} for c in checks]
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        read = ", ".join(words[c.endpoint] for c in checks)
+        summary = (
+            f"SS 12000 på {url} svarar och låter Rutin läsa ({read})"
+            if sv
+            else f"SS 12000 at {url} answers and lets Rutin read ({read})"
+        )
+        return SystemCheck(system, "ss12000", True, summary, endpoints=endpoints)
+    first = failed[0].error
+    assert first is not None
+    message, hint = first.localized(lang)
+    if first.kind in ("unauthorised", "forbidden"):
+        names = ", ".join(words[c.endpoint] for c in failed)
+        summary = (
+            f"SS 12000 på {url} svarar men ger inte Rutin läsrätt ({names})"
+            if sv
+            else f"SS 12000 at {url} answers but does not let Rutin read ({names})"
+        )
+    else:
+        summary = f"SS 12000 på {url} går inte att använda" if sv else f"SS 12000 at {url} cannot be used"
+    return SystemCheck(system, "ss12000", False, summary, message, hint, endpoints=endpoints)
+
+
+def _check_feed(system: str, adapter: Any, lang: str) -> SystemCheck:
+    from datetime import UTC, datetime
+
+    from engine.errors import RutinError
+
+    sv = lang == "sv"
+    try:
+        adapter.reachable(datetime.now(UTC))
+    except RutinError as exc:
+        message, hint = exc.localized(lang)
+        summary = "betygsflödet går inte att läsa" if sv else "the grade feed cannot be read"
+        return SystemCheck(system, "pingpong_feed", False, summary, message, hint)
+    students = len(adapter._lists)
+    summary = (
+        f"Ping Pongs betygsflöde i {adapter.folder} går att läsa ({students} elever)"
+        if sv
+        else f"Ping Pong's grade feed in {adapter.folder} can be read ({students} students)"
+    )
+    return SystemCheck(system, "pingpong_feed", True, summary)
+
+
+def _warn_unanswerable(s: Settings, results: list[SystemCheck], lang: str) -> None:
+    """Waits of the procedures that ask a configured system a question its adapter cannot answer."""
+    from adapters.pingpong_feed import PingPongFeedAdapter
+    from adapters.procedure_folder import ProcedureFolder
+    from adapters.ss12000.adapter import SUPPORTED
+    from engine.errors import RutinError
+    from engine.loader import load_procedure_text
+
+    supported = {"ss12000": SUPPORTED, "pingpong_feed": PingPongFeedAdapter.SUPPORTED}
+    by_system = {r.system: r for r in results if r.adapter in supported}
+    if not by_system:
+        return
+    folder = ProcedureFolder(s.procedures)
+    for text, path in folder.all():
+        try:
+            procedure = load_procedure_text(text, path).procedure
+        except RutinError:
+            continue  # `rutin procedures validate` reports broken files
+        for step in procedure.steps:
+            until = getattr(step, "until", None)
+            result = by_system.get(getattr(step, "system", ""))
+            if until is None or result is None or until.query in supported[result.adapter]:
+                continue
+            result.warnings.append(
+                f"{procedure.id}/{step.id} frågar '{until.query}', som {result.adapter} inte kan svara på: "
+                "väntan går till en person först när den blir försenad"
+                if lang == "sv"
+                else f"{procedure.id}/{step.id} asks '{until.query}', which {result.adapter} cannot answer: "
+                "the wait reaches a person only when it runs overdue"
+            )
