@@ -1,4 +1,9 @@
-"""Structured log lines (one JSON object a line) with personnummer masked wherever they appear."""
+"""Structured log lines (one JSON object a line) with personnummer and credentials masked wherever they appear.
+
+Secrets should never reach a log line in the first place (adapters.secret.Secret prints as ***, clients scrub what
+servers echo); the masking here is the net under that: a bearer token, a basic-auth header or a URL with a password
+or a token parameter is shown as *** whatever produced it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,16 @@ from typing import Any
 _PERSONNUMMER = re.compile(r"(?<!\d)(\d{6}(?:\d{2})?)([-+]?)(\d{3}[\dA-Za-z])(?![\dA-Za-z])")
 
 
+_CREDENTIALS = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
+    (re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+@"), r"\1***@"),
+    (re.compile(r"(?i)\b((?:access_|api_?|auth_?)?(?:token|key|password|secret)=)[^&\s\"']+"), r"\1***"),
+)
+
+
 def mask(text: str) -> str:
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
     return _PERSONNUMMER.sub(lambda m: f"{m.group(1)}{m.group(2) or '-'}****", text)
 
 

@@ -111,3 +111,35 @@ def test_the_worker_logger_writes_json_lines_to_stderr_once() -> None:
     assert log.level == logging.INFO
     assert len(log.handlers) == 1
     assert isinstance(log.handlers[0].formatter, JsonLines)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Authorization: Bearer tkn-PLANTED.abc_123", "Authorization: Bearer ***"),
+        ("authorization: basic dXNlcjpwYXNz", "authorization: basic ***"),
+        ("https://rutin:hemligt@ss12000.example.se/v2.0", "https://rutin:***@ss12000.example.se/v2.0"),
+        ("GET /v2.0/grades?access_token=abc123&limit=5", "GET /v2.0/grades?access_token=***&limit=5"),
+        ("password=Fel-losen-99 given", "password=*** given"),
+    ],
+)
+def test_mask_hides_credentials_whatever_wrote_them(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_log_line_with_a_planted_token_shows_no_token() -> None:
+    stream = io.StringIO()
+    log = logging.getLogger("rutin.test.secrets")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        info(log, "sweep", errors=[{"case": "C1", "error": "server said: got Bearer tkn-PLANTED-1"}])
+    finally:
+        log.removeHandler(handler)
+
+    line = json.loads(stream.getvalue())
+    assert "tkn-PLANTED-1" not in stream.getvalue()
+    assert line["errors"][0]["error"] == "server said: got Bearer ***"
