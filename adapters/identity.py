@@ -119,7 +119,7 @@ class SqlSessions:
             )
         return Session(token, identity, now, expires)
 
-    def resume(self, token: str, now: datetime) -> Session | None:
+    def resume(self, token: str, now: datetime, *, renew: bool = True) -> Session | None:
         key = token_hash(token)
         with self.engine.connect() as conn:
             row = conn.execute(select(sessions).where(sessions.c.token_hash == key)).first()
@@ -129,7 +129,7 @@ class SqlSessions:
         if now >= expires or now >= seen + self.idle:
             self.close(token)
             return None
-        if now - seen >= self.RENEW_AFTER:
+        if renew and now - seen >= self.RENEW_AFTER:
             with self._write() as conn:
                 conn.execute(update(sessions).where(sessions.c.token_hash == key).values(last_seen_at=iso(now)))
         return Session(token, Identity(row.user_name, "password"), from_iso(row.created_at), expires)

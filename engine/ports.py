@@ -103,8 +103,9 @@ class SessionStore(Protocol):
 
     def open(self, identity: Identity, now: datetime) -> Session: ...
 
-    def resume(self, token: str, now: datetime) -> Session | None:
-        """The live session for the token, its idle time renewed; None when unknown or expired (then removed)."""
+    def resume(self, token: str, now: datetime, *, renew: bool = True) -> Session | None:
+        """The live session for the token, its idle time renewed unless `renew` is false (a page's own polling is
+        no sign of a person); None when unknown or expired (then removed)."""
         ...
 
     def close(self, token: str) -> None: ...

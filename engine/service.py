@@ -517,6 +517,16 @@ class Rutin:
             found.append(loaded)
         return found
 
+    def visible_procedures(self, actor: str) -> list[LoadedProcedure]:
+        """The valid procedures whose cases the person may see (to filter lists by), by title."""
+        from engine.access import may_see_case
+
+        user = self.user(actor)
+        loaded = [p for p in self.loaded_files() if isinstance(p, LoadedProcedure)]
+        return sorted(
+            (p for p in loaded if may_see_case(user, p.procedure)), key=lambda p: p.procedure.title.casefold()
+        )
+
     def startable(self, actor: str) -> list[LoadedProcedure]:
         """The valid procedures the person may start, by title."""
         from engine.access import may_act as allowed
@@ -529,11 +539,23 @@ class Rutin:
 
     def start_form(self, procedure_id: str, actor: str) -> StartForm:
         """The inputs a new case of the procedure asks for, as form fields."""
+        from engine.access import NotAllowed, describe_access
+        from engine.access import may_act as allowed
         from engine.pages import StartForm
         from engine.views import field_view, pick
 
-        self.user(actor)
+        user = self.user(actor)
         procedure = self.current(procedure_id).procedure
+        if not allowed(user, procedure.access):  # the form is not shown to whom starting would be refused
+            raise NotAllowed(
+                f"{user.name} may not start '{procedure.id}': it needs {describe_access(procedure.access)}",
+                "ask an administrator for the role",
+                sv=(
+                    f"{user.name} får inte starta '{procedure.title}': det kräver "
+                    f"{describe_access(procedure.access, 'sv')}",
+                    "be en administratör om behörigheten",
+                ),
+            )
         lang = self.lang
         return StartForm(
             procedure.id,

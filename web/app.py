@@ -58,10 +58,12 @@ class Web:
     def service(self, request: Request) -> Rutin:
         return self.services[lang_of(request)]
 
-    def viewer(self, request: Request) -> Viewer:
-        """The signed-in person, or SignInRequired (also when their user was removed since)."""
+    def viewer(self, request: Request, *, renew: bool = True) -> Viewer:
+        """The signed-in person, or SignInRequired (also when their user was removed since).
+
+        `renew=False` for the page's own polling: a tab left open must not keep a session alive forever."""
         token = request.cookies.get(SESSION_COOKIE)
-        session = self.sessions.resume(token, self.session_clock.now()) if token else None
+        session = self.sessions.resume(token, self.session_clock.now(), renew=renew) if token else None
         if session is None:
             raise SignInRequired(login_url(request), expired=token is not None)
         user = self.service(request).store.get_user(session.identity.name)
@@ -141,6 +143,22 @@ def error_status(error: RutinError) -> int:
     return 400
 
 
+async def security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    # HTMX adds its indicator style inline; everything else comes from this site
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    )
+    if not request.url.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")  # pages hold personal data: never in a shared cache
+    return response
+
+
 def create_app(
     services: Mapping[Lang, Rutin],
     authenticator: Authenticator,
@@ -153,6 +171,8 @@ def create_app(
     web = Web(services, authenticator, sessions, session_clock, make_templates(), secure_cookies)
     app.state.web = web
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    app.middleware("http")(security_headers)
 
     @app.exception_handler(SignInRequired)
     def _sign_in(request: Request, exc: SignInRequired) -> Response:

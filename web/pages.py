@@ -105,7 +105,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
             "filters": filters,
             "procedures": [
                 (p.id, p.procedure.title if service.lang == "sv" else p.procedure.title_en or p.procedure.title)
-                for p in service.startable(viewer.user.name)
+                for p in service.visible_procedures(viewer.user.name)
             ],
             "statuses": [("", text("to_do", service.lang))]
             + [(s, text(f"st_{s}", service.lang)) for s in ("overdue", "open", "waiting", "done")],
@@ -124,7 +124,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
 
     @app.get("/cases/waiting-fragment", response_class=HTMLResponse)
     def waiting_fragment(request: Request) -> Response:
-        viewer = web.viewer(request)
+        viewer = web.viewer(request, renew=False)
         filters = filters_of(request)
         context = {"waiting": case_lists(request, viewer, filters, True), "filters": filters}
         return web.render(request, "_waiting.html", context, 200, viewer)

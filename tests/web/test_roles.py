@@ -109,3 +109,14 @@ def test_the_overview_counts_open_cases_per_version_and_step(site: Site) -> None
     assert version.current
     assert version.open_cases == 2
     assert sorted(s.cases for s in version.steps) == [1, 1]
+
+
+def test_the_start_form_is_not_shown_to_whom_starting_would_be_refused(site: Site) -> None:
+    site.sign_in("erik")
+    page = site.client.get("/cases/new/avregistrering-betyg")
+    assert page.status_code == 403
+    assert 'name="personnummer"' not in page.text
+    forged = site.post("/cases/new/avregistrering-betyg", {"personnummer": "19121212-1212"})
+    assert forged.status_code == 403  # type: ignore[attr-defined]
+    assert site.case_count() == 0
+    assert site.service.store.events("system")[-1].kind == "start_refused"

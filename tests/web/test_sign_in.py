@@ -162,3 +162,23 @@ def test_closing_all_of_a_users_sessions_signs_them_out(site: Site) -> None:
     site.sign_in("anna")
     assert site.sessions.close_all("anna") == 1
     assert site.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_waiting_lists_own_polling_does_not_keep_a_session_alive(site: Site) -> None:
+    site.sign_in("anna")
+    for _ in range(4):  # a tab left open for 40 minutes, polling
+        site.session_clock.advance(timedelta(minutes=10))
+        answer = site.client.get("/cases/waiting-fragment", headers={"HX-Request": "true"}, follow_redirects=False)
+        if answer.status_code == 401:
+            break
+    assert answer.status_code == 401
+    assert site.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_pages_are_not_cached_and_cannot_be_framed(site: Site) -> None:
+    site.sign_in("anna")
+    headers = site.client.get("/").headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "default-src 'self'" in headers["content-security-policy"]
