@@ -30,6 +30,7 @@ from engine.values import JsonValue
 
 ENGAGED, RESTORED = "adapter_fallback", "adapter_restored"
 CASE_LEVEL = frozenset({"unknown_student", "unknown_group", "ambiguous", "unsupported"})
+PROBE_EVERY = timedelta(minutes=1)
 REREAD_SECONDS = 30.0  # a long-running process (the web) reads the engaged state again after this long
 
 
@@ -63,6 +64,7 @@ class FallbackAdapter:
         self.last_error: AdapterError | None = None
         self._engaged: bool | None = None  # read from the log on first use
         self._read_at = 0.0
+        self._probed_at: datetime | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -110,6 +112,9 @@ class FallbackAdapter:
         """While engaged, see whether the real adapter answers again; True when it was restored just now."""
         if not self.engaged:
             return False
+        if self._probed_at is not None and timedelta(0) <= at - self._probed_at < PROBE_EVERY:
+            return False  # a system that is down is not asked at every sweep: each probe may wait for a timeout
+        self._probed_at = at
         try:
             self.real.reachable(at)
         except AdapterError as exc:

@@ -46,6 +46,7 @@ class SystemCheck:
     fallback_after: str | None = None
     endpoints: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    answered_by: str = "system"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +59,7 @@ class SystemCheck:
             "fallback_after": self.fallback_after,
             "endpoints": self.endpoints,
             "warnings": self.warnings,
+            "answered_by": self.answered_by if self.adapter not in ("manual",) else "person",
         }
 
 
@@ -84,7 +86,8 @@ def check(s: Settings, lang_here: str | None, as_json: bool) -> None:
             where = f"--adapters {s.adapters}"
         else:
             config = load_config(config_path)
-            results = [_check_system(sc, lang) for sc in config.systems.values()]
+            engaged = _engaged_systems(s, [n for n, sc in config.systems.items() if sc.fallback_after])
+            results = [_check_system(sc, lang, sc.system in engaged) for sc in config.systems.values()]
             results.append(_fixed("*", config.default, lang))
             where = str(config_path)
         _warn_unanswerable(s, results, lang)
@@ -125,7 +128,28 @@ def _simple(spec: str, lang: str) -> list[SystemCheck]:
     return [*results, _fixed("*", default, lang)]
 
 
-def _check_system(sc: Any, lang: str) -> SystemCheck:
+def _engaged_systems(s: Settings, systems: list[str]) -> set[str]:
+    """The systems a person answers for right now because their adapter failed (from the system history)."""
+    from adapters.fallback import StoreFallbackLog
+    from adapters.sql.database import database_url, open_engine
+    from adapters.sql.store import SqlCaseStore
+
+    url = database_url(s.db)
+    if not systems or (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()):
+        return set()
+    engine = open_engine(url)
+    try:
+        log = StoreFallbackLog(SqlCaseStore(engine))
+        return {system for system in systems if log.engaged(system)}
+    except Exception as exc:  # an empty or foreign database: no fallback has been recorded in it
+        if type(exc).__module__.startswith("sqlalchemy"):
+            return set()
+        raise
+    finally:
+        engine.dispose()
+
+
+def _check_system(sc: Any, lang: str, engaged: bool = False) -> SystemCheck:
     from adapters.adapter_config import build_real
     from engine.duration import format_duration
     from engine.errors import RutinError
@@ -145,6 +169,15 @@ def _check_system(sc: Any, lang: str) -> SystemCheck:
     else:
         result = _check_feed(sc.system, adapter, lang)
     result.fallback_after = after
+    result.answered_by = "person" if engaged else "system"
+    if engaged:
+        result.warnings.append(
+            "just nu svarar en person för systemet (workern har kopplat över till manuellt; det återställs när "
+            "systemet svarar igen)"
+            if sv
+            else "a person answers for this system right now (the worker fell back to manual; it is restored when "
+            "the system answers again)"
+        )
     if after and result.ok:
         result.summary += (
             f"; svarar det inte på {after} frågas en person"

@@ -226,3 +226,25 @@ def test_secrets_never_appear_in_any_output_log_or_the_database(
         assert secret not in everything
         assert secret.encode() not in database
     assert len(rutin.outputs) >= 24
+
+
+def test_check_says_when_a_person_answers_for_a_system_after_a_fallback(
+    tmp_path: Path, registries: tuple[Path, RegistryWorld, Demo, LocalServer, LocalServer]
+) -> None:
+    from adapters.fallback import StoreFallbackLog
+    from adapters.sql.database import ensure_schema, open_engine
+    from adapters.sql.store import SqlCaseStore
+
+    config = registries[0]
+    rutin = Rutin(tmp_path, config)
+    engine = open_engine(f"sqlite:///{rutin.db}")
+    ensure_schema(engine)
+    StoreFallbackLog(SqlCaseStore(engine)).record("BER", True, SystemClock().now(), "BER unreachable since 10:00")
+    engine.dispose()
+
+    done = rutin("adapters", "check", "--json")
+    text = rutin("adapters", "check")
+
+    by_system = {s["system"]: s for s in json.loads(done.stdout)["systems"]}
+    assert by_system["BER"]["answered_by"] == "person" and by_system["ED"]["answered_by"] == "system"
+    assert "obs: just nu svarar en person för systemet" in text.stdout
