@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cli import JSON, Settings, app, emit_json, pass_settings, refusals
+from cli import JSON, Settings, app, emit_json, parse_moment, pass_settings, refusals
 
 ENDPOINT_WORDS = {
     "sv": {
@@ -278,3 +278,58 @@ def _warn_unanswerable(s: Settings, results: list[SystemCheck], lang: str) -> No
                 else f"{procedure.id}/{step.id} asks '{until.query}', which {result.adapter} cannot answer: "
                 "the wait reaches a person only when it runs overdue"
             )
+
+
+@adapters_group.command("group")
+@click.argument("system")
+@click.argument("group")
+@JSON
+@pass_settings
+def group_command(s: Settings, system: str, group: str, as_json: bool) -> None:
+    """What SYSTEM's registry (SS 12000) says about GROUP: its course, dates, members and grading teachers."""
+    from adapters.adapter_config import ConfigError, build_real, load_config
+    from engine.personnummer import mask_personnummer
+
+    sv = s.lang == "sv"
+    with refusals():
+        config_path = s.adapters_config or (Path(s.adapters) if s.adapters.strip().endswith(".toml") else None)
+        config = load_config(config_path) if config_path else None
+        sc = config.systems.get(system) if config else None
+        if sc is None or sc.adapter != "ss12000":
+            raise ConfigError(
+                str(config_path or "--adapters"),
+                f"{system} is not answered by an SS 12000 adapter",
+                'configure it as adapter = "ss12000" in the adapters configuration (docs/adapters.md)',
+                (f"{system} besvaras inte av en SS 12000-adapter", 'ange adapter = "ss12000" i adapterkonfigurationen'),
+            )
+        adapter = build_real(sc)
+        try:
+            facts = adapter.group_facts(group, parse_moment(s.now) if s.now else _now())
+        finally:
+            adapter.close()
+    members = [mask_personnummer(m) for m in facts.members]
+    if as_json:
+        emit_json(
+            {
+                "system": system,
+                "id": facts.id,
+                "name": facts.name,
+                "start": facts.start.isoformat(),
+                "end": facts.end.isoformat() if facts.end else None,
+                "courses": list(facts.courses),
+                "members": members,
+                "graders": facts.graders,
+            }
+        )
+        return
+    end = facts.end.isoformat() if facts.end else ("tills vidare" if sv else "open")
+    click.echo(f"{facts.name} ({system}): {facts.start.isoformat()} – {end}")
+    click.echo(f"  {'kurs' if sv else 'course'}: {', '.join(facts.courses) or '-'}")
+    click.echo(f"  {'betygsättande lärare' if sv else 'grading teachers'}: {facts.graders}")
+    click.echo(f"  {'elever' if sv else 'students'} ({len(members)}): {', '.join(members) or '-'}")
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

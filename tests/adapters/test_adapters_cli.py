@@ -248,3 +248,22 @@ def test_check_says_when_a_person_answers_for_a_system_after_a_fallback(
     by_system = {s["system"]: s for s in json.loads(done.stdout)["systems"]}
     assert by_system["BER"]["answered_by"] == "person" and by_system["ED"]["answered_by"] == "system"
     assert "obs: just nu svarar en person för systemet" in text.stdout
+
+
+def test_group_tells_the_course_dates_members_and_graders(
+    tmp_path: Path, registries: tuple[Path, RegistryWorld, Demo, LocalServer, LocalServer]
+) -> None:
+    config = registries[0]
+    rutin = Rutin(tmp_path, config)
+
+    text = rutin("--now", "2024-06-03T10:00", "adapters", "group", "BER", "MA1A-HT24")
+    as_json = rutin("--now", "2024-06-03T10:00", "adapters", "group", "BER", "MA1A-HT24", "--json")
+    refused = rutin("adapters", "group", "Alvis", "MA1A-HT24")
+
+    assert text.returncode == 0, text.stderr
+    assert "MA1A-HT24 (BER): 2024-05-20 – 2024-12-20" in text.stdout
+    assert "kurs: MATMAT01a" in text.stdout and "elever (4): 19121212-****" in text.stdout
+    facts = json.loads(as_json.stdout)
+    assert facts["courses"] == ["MATMAT01a"] and facts["graders"] == 1 and len(facts["members"]) == 4
+    assert "191212121212" not in as_json.stdout  # members' personnummer are masked
+    assert refused.returncode == 1 and "Alvis besvaras inte av en SS 12000-adapter" in refused.stderr
