@@ -1,5 +1,6 @@
-"""Fixtures of the browser tests: one `rutin web` per module on a fresh database, one Chromium per session, and
-a fresh browser context (no cookies) per test. Everything is skipped, saying why, without Chromium or Playwright."""
+"""Fixtures of the browser tests: one `rutin web` and one Chromium per session (starting them is most of the
+suite's time), and a fresh browser context (no cookies) per test. Tests share the server's database, so each
+uses its own students. Everything is skipped, saying why, without Chromium or Playwright."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web() -> Iterator[WebServer]:
     with tempfile.TemporaryDirectory(prefix="rutin-e2e-") as tmp:
         server = WebServer(Path(tmp))
@@ -70,9 +71,10 @@ def page(browser: Browser, web: WebServer) -> Iterator[Page]:
     opened.context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def admin_state(browser: Browser, web: WebServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The administrator's signed-in cookies, saved once per module (signing in costs an argon2 check)."""
+    """The administrator's signed-in cookies, saved once (signing in costs an argon2 check). No test signs this
+    session out: the test of signing out signs in on its own."""
     from tests.e2e.pages import sign_in
     from tests.e2e.server import ADMIN
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def cases(browser: Browser, web: WebServer, admin_state: Path) -> dict[str, str]:
     """A case at a step with a field to fill in, and one waiting on BER, made through the pages."""
     page = new_page(browser, web, admin_state)
-    at_field = start_case(page, "19570428-9999")
+    at_field = start_case(page, "19800101-1231")
     for label in STEP_LABELS[:2]:
         press(page, label)
     waiting = start_case(page, "19900101-0017")

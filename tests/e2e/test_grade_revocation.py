@@ -168,3 +168,20 @@ def test_an_auditor_reads_a_case_but_gets_no_buttons_and_no_procedures_menu(admi
     expect(page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Rutiner")).to_have_count(0)
     page.get_by_role("link", name="Granskning").click()
     expect(page.get_by_role("status")).to_contain_text("Kedjan är obruten")
+
+
+def test_a_form_with_a_forged_csrf_token_is_refused_and_nothing_is_saved(admin_page: Page) -> None:
+    page = admin_page
+    case_id = _first_case(page)
+    page.goto(f"/cases/{case_id}")
+    form = page.locator("#comments form")
+    form.locator("input[name=csrf_token]").evaluate("input => { input.value = 'forged' }")
+    page.get_by_role("textbox", name="Kommentar").fill("Skickad med fel token")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lägg till kommentar").click()
+    expect(page.get_by_text("Formuläret är för gammalt eller kom inte från Rutin; ingenting sparades.")).to_be_visible()
+    page.goto(f"/cases/{case_id}")
+    expect(page.get_by_text("Skickad med fel token")).to_have_count(0)
+    page.get_by_role("textbox", name="Kommentar").fill("Skickad med rätt token")
+    page.get_by_role("button", name="Lägg till kommentar").click()
+    expect(page.locator("#comments").get_by_text("Skickad med rätt token")).to_be_visible()
