@@ -243,7 +243,7 @@ def build_from_config(config: AdaptersConfig, make: Mapping[str, Callable[[], An
 
 
 def build_real(sc: SystemConfig) -> Any:
-    """The adapter of one system configured as ss12000 or pingpong_feed; secrets are read now."""
+    """The adapter of one system configured as ss12000 or pingpong_feed; secrets are read when it first asks."""
     where = f"[systems.{sc.system}]"
     o = sc.options
     if sc.adapter == "ss12000":
@@ -254,23 +254,27 @@ def build_real(sc: SystemConfig) -> Any:
         def path(key: str) -> Path | None:
             return Path(str(o[key])) if key in o else None
 
-        settings = Ss12000Settings(
-            base_url=str(o["url"]),
-            token=secret(o, "token", f"{where} token"),
-            timeout=parse_duration(str(o.get("timeout", "10s"))).total_seconds(),
-            verify=bool(o.get("verify", True)),
-            ca_bundle=path("ca_bundle"),
-            client_cert=path("client_cert"),
-            client_key=path("client_key"),
-            client_key_password=secret(o, "client_key_password", f"{where} client_key_password"),
-            page_size=int(o.get("page_size", 500)),
-        )
+        def settings() -> Ss12000Settings:  # read when first asked: secrets only where they are needed
+            return Ss12000Settings(
+                base_url=str(o["url"]),
+                token=secret(o, "token", f"{where} token"),
+                timeout=parse_duration(str(o.get("timeout", "10s"))).total_seconds(),
+                verify=bool(o.get("verify", True)),
+                ca_bundle=path("ca_bundle"),
+                client_cert=path("client_cert"),
+                client_key=path("client_key"),
+                client_key_password=secret(o, "client_key_password", f"{where} client_key_password"),
+                page_size=int(o.get("page_size", 500)),
+            )
+
         policy = SyncPolicy(
             refresh=parse_duration(str(o.get("refresh", "1m"))),
             overlap=parse_duration(str(o.get("overlap", "5m"))),
             full_every=parse_duration(str(o.get("full_sync_every", "1d"))),
         )
-        return Ss12000Adapter(settings, system=sc.system, policy=policy)
+        adapter = Ss12000Adapter(settings, system=sc.system, policy=policy)
+        adapter.url = Ss12000Settings(str(o["url"])).shown_url
+        return adapter
     from adapters.pingpong_feed import PingPongFeedAdapter
 
     students = Path(str(o["students_file"])) if "students_file" in o else None

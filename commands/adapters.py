@@ -188,17 +188,16 @@ def _check_system(sc: Any, lang: str, engaged: bool = False) -> SystemCheck:
 
 
 def _check_ss12000(system: str, adapter: Any, lang: str) -> SystemCheck:
+    from adapters.ss12000.client import RegistryError
+
     sv = lang == "sv"
-    url = adapter.settings.shown_url
+    url = adapter.url
     try:
         checks = adapter.check()
-    except Exception as exc:  # a configuration error surfaces when the client is built
-        from engine.errors import RutinError
-
-        if not isinstance(exc, RutinError):
-            raise
+    except RegistryError as exc:  # the settings (a secret, the TLS files) cannot be used: no endpoint was asked
         message, hint = exc.localized(lang)
-        return SystemCheck(system, "ss12000", False, "går inte att nå" if sv else "cannot be reached", message, hint)
+        summary = "inställningen går inte att använda" if sv else "the configuration cannot be used"
+        return SystemCheck(system, "ss12000", False, summary, message, hint)
     finally:
         adapter.close()
     words = ENDPOINT_WORDS[lang]

@@ -8,7 +8,7 @@ adapter hands them to a person at once. It never changes anything: `perform` doe
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,7 @@ import httpx
 
 from adapters.ss12000.client import RegistryError, Ss12000Client, Ss12000Settings
 from adapters.ss12000.mirror import ENDPOINTS, Answers, GroupFacts, Mirror, SyncPolicy, sync
+from engine.errors import RutinError
 from engine.personnummer import swedish_date
 from engine.ports import OutboxItem
 from engine.values import JsonValue
@@ -37,13 +38,17 @@ class Ss12000Adapter:
 
     def __init__(
         self,
-        settings: Ss12000Settings,
+        settings: Ss12000Settings | Callable[[], Ss12000Settings],
         *,
         system: str,
         policy: SyncPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.settings = settings
+        # A factory reads the secrets on first use, so a process that never asks (`rutin case show` in a shell
+        # without the token's variable) never needs them.
+        self._settings = settings if isinstance(settings, Ss12000Settings) else None
+        self._make_settings = None if isinstance(settings, Ss12000Settings) else settings
+        self.url = settings.shown_url if isinstance(settings, Ss12000Settings) else "(not read yet)"
         self.system = system
         self.policy = policy or SyncPolicy()
         self._transport = transport
@@ -52,10 +57,24 @@ class Ss12000Adapter:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Ss12000Adapter({self.system}, {self.settings.shown_url})"
+        return f"Ss12000Adapter({self.system}, {self.url})"
 
     def supports(self, query: str) -> bool:
         return query in SUPPORTED
+
+    @property
+    def settings(self) -> Ss12000Settings:
+        if self._settings is None:
+            assert self._make_settings is not None
+            try:
+                self._settings = self._make_settings()
+            except RegistryError:
+                raise
+            except RutinError as exc:  # a secret that cannot be read: the system cannot be asked
+                sv = exc.sv or (exc.message, exc.hint)
+                raise RegistryError("config", exc.message, exc.hint or "", (sv[0], sv[1] or "")) from None
+            self.url = self._settings.shown_url
+        return self._settings
 
     @property
     def client(self) -> Ss12000Client:
@@ -110,10 +129,11 @@ class Ss12000Adapter:
 
     def check(self) -> list[EndpointCheck]:
         """Can each endpoint the adapter reads be reached and read with this token?"""
+        client = self.client  # settings that cannot be used (a secret, the TLS files) raise here, before any request
         results: list[EndpointCheck] = []
         for endpoint in [*ENDPOINTS, "deletedEntities"]:
             try:
-                self.client.probe(endpoint)
+                client.probe(endpoint)
             except RegistryError as exc:
                 results.append(EndpointCheck(endpoint, False, exc))
                 if exc.kind in ("config", "tls", "unreachable", "timeout"):

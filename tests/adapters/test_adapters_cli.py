@@ -267,3 +267,17 @@ def test_group_tells_the_course_dates_members_and_graders(
     assert facts["courses"] == ["MATMAT01a"] and facts["graders"] == 1 and len(facts["members"]) == 4
     assert "191212121212" not in as_json.stdout  # members' personnummer are masked
     assert refused.returncode == 1 and "Alvis besvaras inte av en SS 12000-adapter" in refused.stderr
+
+
+def test_commands_that_ask_no_system_need_no_secret(
+    tmp_path: Path, registries: tuple[Path, RegistryWorld, Demo, LocalServer, LocalServer]
+) -> None:
+    config = registries[0]
+    rutin = Rutin(tmp_path, config)
+    rutin.env.pop("RUTIN_TEST_BER_TOKEN")  # an administrator's shell holds no registry token
+    assert rutin("users", "add", "admin", "--admin").returncode == 0
+
+    listed = rutin("--as", "admin", "case", "list", "--json")
+
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []

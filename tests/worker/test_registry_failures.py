@@ -276,3 +276,26 @@ def test_the_worker_process_reports_registry_failures_keeps_running_and_moves_on
     assert worker.returncode == 0
     assert "failed with HTTP 500" in log and "not JSON" in log
     assert TOKEN not in log
+
+
+def test_a_secret_that_cannot_be_read_fails_like_an_unreachable_system_and_falls_back(
+    w: RegistryCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.adapter_config import SystemConfig, build_real
+
+    monkeypatch.delenv("RUTIN_NO_SUCH_TOKEN", raising=False)
+    real = build_real(
+        SystemConfig("BER", "ss12000", {"url": w.ber_server.url, "token_env": "RUTIN_NO_SUCH_TOKEN"}, None)
+    )
+    fallback = FallbackAdapter(real, "BER", timedelta(minutes=10), StoreFallbackLog(w.store))
+    w.service.systems = Systems(ManualAdapter(), {"BER": fallback, "ED": w.adapters["ED"]})
+    case_id = _to_ber_wait(w)
+
+    w.advance(2)
+    report = w.service.sweep()
+    assert "the environment variable RUTIN_NO_SUCH_TOKEN is not set or empty" in report.errors[0][1]
+    for _ in range(5):
+        w.advance(2)
+        w.service.sweep()
+    assert fallback.engaged
+    assert [a.name for a in w.service.show(case_id, "anna").actions] == ["ber_vanta_borttaget", "inte_annu"]
