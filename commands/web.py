@@ -63,14 +63,19 @@ class SweepThread(threading.Thread):
 
     def run(self) -> None:
         from engine.errors import RutinError
-        from worker.loop import run_once, worker_id
+        from engine.sweep import sweep
+        from worker.logs import info, logger
+        from worker.loop import worker_id
 
-        owner = worker_id()
+        owner, log = worker_id(), logger()
         while not self.stopped.wait(self.interval):
             try:
-                run_once(self.service, None, owner)
+                report = sweep(self.service, owner=owner)
             except RutinError as exc:  # e.g. an unreadable clock file: say so and try again next round
                 click.echo(f"sweep: {exc.message}", err=True)
+                continue
+            if report.advanced or report.overdue or report.errors or report.deadlines:  # a quiet round says nothing
+                info(log, "sweep", **report.to_json())
 
 
 @app.command("web")

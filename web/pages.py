@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from engine.case import STATUSES, DisplayStatus
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue, RutinError
 from web.diagram import diagram_svg
+from web.names import names_of
 from web.security import CSRF_FIELD, Viewer, check_csrf
 from web.texts import text
 
@@ -176,6 +177,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         )
         current = None if view.status == "done" else view.state
         return {
+            "names": names_of(loaded, service.lang),
             "page": page,
             "case": view,
             "svg": diagram_svg(loaded, tuple(view.route), current, service.lang, label),
@@ -263,8 +265,10 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
     @app.get("/audit/{case_id}", response_class=HTMLResponse)
     def audit(request: Request, case_id: str) -> Response:
         viewer = web.viewer(request)
-        page = web.service(request).audit_page(case_id, viewer.user.name)
-        return web.render(request, "audit.html", {"audit": page}, 200, viewer)
+        service = web.service(request)
+        page = service.audit_page(case_id, viewer.user.name)
+        names = names_of(service.pinned(page.view.version), service.lang)
+        return web.render(request, "audit.html", {"audit": page, "names": names}, 200, viewer)
 
     @app.get("/audit/{case_id}/export.json")
     def export_json(request: Request, case_id: str) -> Response:

@@ -108,6 +108,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "export": ("Exportera", "Export"),
     "export_json": ("Ladda ner JSON", "Download JSON"),
     "export_csv": ("Ladda ner CSV", "Download CSV"),
+    "replay_col": ("Uppspelning", "Replay"),
     "matches": ("stämmer", "matches"),
     "differs": ("skiljer sig", "differs"),
     "error": ("Det gick inte", "That did not work"),
