@@ -1,11 +1,28 @@
 """How long each page of the web app takes on the server, on a SQLite database of 10,000 cases.
 
-Run `.venv/bin/python bench/web_pages.py [--cases 10000] [--requests 200] [--db PATH] [--profile PAGE]`.
-It builds the database through the application layer (every case started with `Rutin.start` and taken along
-one of the shipped procedures' scenarios with `Rutin.do` and the worker's own per-case check, each case on its
-own timeline), then signs in and asks the web app for each main page in-process through httpx's ASGI transport
-(no network, no browser: the server's time only), warm, N times each, and prints the median and p95 per page
-against the 50 ms target. It prints figures and asserts nothing about time: it is a script, not a test.
+Run `.venv/bin/python bench/web_pages.py [--cases 10000] [--requests 200] [--db PATH [--reuse]] [--profile PAGE]`.
+It prints figures and asserts nothing about time: it is a script, not a test. About 2 minutes on 2 vCPU
+(1.5 to build, the rest to time); `--db PATH` keeps the database and `--reuse` times the pages on it again.
+
+**The database** is built through the application layer, as people and the worker would have built it: case i
+takes the shipped scenario i mod 32 (procedures/scenarios/, every procedure, those that expect a refused start
+left out), with its own valid personnummer, starts at a random moment of a four-hour morning (`Rutin.start`),
+and plays a random number of its scenario's steps (0 to all): `Rutin.do` for a person's step (refused attempts
+included, as the scenario has them), the sandbox answer for an explicit answer, and for a wait the clock moves
+on and the worker's own per-case check (`engine.sweep._sweep_case`, after `Rutin.dispatch`) runs for this case
+only, so that other cases' waits stay where their own timelines left them. The pages are then asked for at
+NOW, ten hours after the first start. With 10,000 cases: 53,000 events, 54 MiB, 116 (procedure, step) pairs
+occupied, 7,288 open, 573 waiting, 534 overdue, 1,605 done, 770 to 1,540 per procedure; no case left its
+scenario early.
+
+**The timings** are the server's own: an ASGI wrapper around the app (as `rutin web` builds it, through
+`commands.web.build_web`) takes the time from the request reaching the app to the last byte of the answer,
+asked in-process through httpx's ASGI transport (no network, no browser). The viewer holds every role and task
+of the shipped procedures, and is auditor and process owner, so every list holds every case (the worst case
+for "Mina ärenden"). Each page is asked 5 times to warm it (caches, the pinned procedure, the route's
+diagram), then N times; the table gives median, p95 and max. The last row asks for 200 different case pages
+once each: a route whose diagram has not been drawn yet costs a Graphviz run. `--profile PAGE` runs the
+handlers on the event loop's thread and prints cProfile's view of that page.
 """
 
 from __future__ import annotations
@@ -433,11 +450,26 @@ async def _timings(
     return out, cold, profiled
 
 
+def run_handlers_inline() -> None:
+    """For --profile: run the pages' sync handlers on the event loop's thread, where cProfile sees them, instead
+    of in the thread pool (whose threads a profiler enabled on this thread does not follow)."""
+    import fastapi.routing
+    import starlette.concurrency
+
+    async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    for module in (fastapi.routing, starlette.concurrency, sys.modules["web.app"], sys.modules["web.pages"]):
+        module.run_in_threadpool = inline  # type: ignore[attr-defined]
+
+
 def time_pages(path: Path, requests: int, profile: str | None) -> tuple[list[Timing], Timing, str]:
     import asyncio
 
     cases = chosen_cases(path)
     app = build_app(path)
+    if profile:
+        run_handlers_inline()
     return asyncio.run(_timings(app, pages(cases), requests, cases["many"].split(","), profile))
 
 
