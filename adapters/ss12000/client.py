@@ -252,7 +252,7 @@ class Ss12000Client:
             raise self._status(where, response)
         try:
             body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested beyond reason
             raise RegistryError(
                 "bad_json",
                 f"{where} answered with something that is not JSON ({self._preview(response)})",
@@ -334,7 +334,7 @@ class Ss12000Client:
         """The spec's Error body `message`, shortened and scrubbed, when the server sent one."""
         try:
             body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested beyond reason
             return ""
         message = body.get("message") if isinstance(body, dict) else None
         return f": {self.scrub(str(message))[:200]}" if message else ""

@@ -313,3 +313,16 @@ def test_registry_world_applies_scripted_changes_only_when_their_time_comes() ->
     clock.advance(timedelta(seconds=1))
     world.catch_up()
     assert [what for _, what in world.applied] == ["side effect", "grade removed"]
+
+
+def test_json_nested_beyond_reason_is_bad_json_not_a_crash(served: tuple[LocalServer, FixedClock]) -> None:
+    server, clock = served
+
+    def deep(path: str, query: dict[str, list[str]], authorization: str | None) -> tuple[int, str, bytes]:
+        return 200, "application/json", b"[" * 100_000 + b"]" * 100_000
+
+    server.respond = deep  # type: ignore[method-assign]
+    with pytest.raises(RegistryError, match="not JSON") as caught:
+        _adapter(server.url).ask("BER", "grade_registered", ASK, clock.now())
+
+    assert caught.value.kind == "bad_json"
