@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.access import AUDITOR_TASK, PROCESS_OWNER_TASK, User
+from engine.errors import RutinError
 from engine.ports import Authenticator
 from engine.service import Rutin
 from engine.views import CaseView
@@ -17,6 +18,7 @@ DEMO_PASSWORD = "rutin-demo-2024"
 DEMO_PROCEDURE = "avregistrering-betyg"
 DEMO_ROLE = "Vux intern anordnare Sthlm"
 GRADE_TASK = "Betygsadministratör"
+CLI_DEMO_ADMIN = "demo-admin"  # terminal/demo.py's administrator
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,12 @@ DEMO_FIELDS = {"beslutande_larare": "Karin Lind", "betyg": "c", "status": "avbro
 
 
 def seed_demo(service: Rutin, authenticator: Authenticator) -> list[str]:
-    """Save the demo users (the first one as administrator) and, once, start the demo cases; their ids."""
+    """Save the demo users and, once, start the demo cases; the ids of the cases started."""
     admin = DEMO_USERS[0]
+    actor = _administrator(service)
     for person in DEMO_USERS:
         user = User(person.name, person.roles, person.tasks, person.display, None, person.admin)
-        service.save_user(user, admin.name)  # the very first user saved becomes an administrator anyway
+        service.save_user(user, actor)
         authenticator.set_password(person.name, DEMO_PASSWORD)
     if service.my_cases(admin.name, statuses=("open", "waiting", "overdue", "done"), per_page=1).cases:
         return []
@@ -69,6 +72,25 @@ def seed_demo(service: Rutin, authenticator: Authenticator) -> list[str]:
         if i == 2:
             service.comment(view.id, "Läraren har bekräftat felet per e-post.", admin.name)
     return started
+
+
+def _administrator(service: Rutin) -> str:
+    """Who saves the demo users: the terminal demo's administrator, made first in an empty database, so that
+    `rutin demo` (the terminal walkthrough) works on the same file; else an administrator already there."""
+    if service.store.get_user(CLI_DEMO_ADMIN) is None:
+        admins = [u.name for u in service.store.list_users() if u.admin]
+        if service.store.list_users() and not admins:
+            raise RutinError(
+                "the database has users but no administrator to add the demo users",
+                "add one with `rutin users add NAME --admin`, or use another --db",
+                sv=(
+                    "databasen har användare men ingen administratör som kan lägga till demoanvändarna",
+                    "lägg till en med `rutin users add NAMN --admin`, eller välj en annan --db",
+                ),
+            )
+        creator = admins[0] if admins else CLI_DEMO_ADMIN  # the very first user saved becomes an administrator
+        service.save_user(User(CLI_DEMO_ADMIN, display_name="Demo administratör", admin=True), creator)
+    return CLI_DEMO_ADMIN
 
 
 def _walk_to_wait(service: Rutin, view: CaseView, actor: str) -> None:
