@@ -72,6 +72,12 @@ class Web:
             raise SignInRequired(login_url(request), expired=True)
         return Viewer(user, session)
 
+    def _now(self, lang: Lang) -> datetime | None:
+        try:
+            return self.services[lang].now()
+        except RutinError:  # an unreadable training clock: the error page must still render, saying so
+            return None
+
     def render(
         self, request: Request, name: str, context: dict[str, Any], status_code: int = 200, viewer: Viewer | None = None
     ) -> HTMLResponse:
@@ -86,7 +92,7 @@ class Web:
             "is_process_owner": viewer is not None and is_process_owner(viewer.user),
             "switch_lang_url": switch_lang_url(request, "en" if lang == "sv" else "sv"),
             "path": request.url.path,
-            "now": self.services[lang].now(),
+            "now": self._now(lang),
         }
         response = self.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
         if request.query_params.get("lang") in ("sv", "en"):
@@ -108,10 +114,12 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(SWEDEN).strftime(fmt) if moment else "–"
 
 
-def short_time(moment: datetime | None, now: datetime) -> str:
+def short_time(moment: datetime | None, now: datetime | None) -> str:
     """10:45 today, else 2024-06-03 10:45 (the list's "väntas senast 10:45")."""
     if moment is None:
         return "–"
+    if now is None:
+        return local_time(moment)
     here, today = moment.astimezone(SWEDEN), now.astimezone(SWEDEN)
     return here.strftime("%H:%M") if here.date() == today.date() else here.strftime("%Y-%m-%d %H:%M")
 

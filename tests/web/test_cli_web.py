@@ -154,3 +154,43 @@ def test_rutin_web_demo_serves_sign_in_and_seeds_once(tmp_path: Path) -> None:
         assert ("Demoärenden:" in out) == (attempt == 0)
     assert can_sign_in(tmp_path, "anna", "rutin-demo-2024")
     assert can_sign_in(tmp_path, "erik", "rutin-demo-2024")
+
+
+def test_an_unreadable_clock_file_gives_an_error_page_not_a_crash(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from adapters.clock import FixedClock
+    from adapters.identity import SqlSessions
+    from adapters.procedure_folder import ProcedureFolder
+    from adapters.sandbox import SandboxAdapter
+    from adapters.sql.store import SqlCaseStore
+    from engine.access import User
+    from engine.service import Rutin
+    from engine.systems import Systems
+    from tests.web.conftest import PASSWORD, csrf_of
+    from web.app import create_app
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'rutin.db'}")
+    ensure_schema(engine)
+    clock_path = tmp_path / "klocka"
+    clock_path.write_text("2024-06-03T10:00")
+    parts = (SqlCaseStore(engine), ProcedureFolder(ROOT / "procedures"), Systems(SandboxAdapter(engine)))
+    services = {
+        "sv": Rutin(*parts, FileClock(clock_path, SWEDEN), lang="sv"),
+        "en": Rutin(*parts, FileClock(clock_path, SWEDEN), lang="en"),
+    }
+    services["sv"].save_user(User("anna", admin=True), "anna")
+    authenticator = PasswordAuthenticator(engine, PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    authenticator.set_password("anna", PASSWORD)
+    sessions = SqlSessions(engine, timedelta(minutes=30), timedelta(hours=8))
+    app = create_app(services, authenticator, sessions, FixedClock(datetime(2024, 6, 3, 8, tzinfo=UTC)))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        login = client.get("/login")
+        client.post("/login", data={"username": "anna", "password": PASSWORD, "csrf_token": csrf_of(login.text)})
+        clock_path.write_text("inte en tid")
+        answer = client.get("/")
+        assert answer.status_code == 400
+        assert "klockfilen" in answer.text and "inte en ISO-8601-tid" in answer.text
+    engine.dispose()

@@ -120,3 +120,27 @@ def test_the_start_form_is_not_shown_to_whom_starting_would_be_refused(site: Sit
     assert forged.status_code == 403  # type: ignore[attr-defined]
     assert site.case_count() == 0
     assert site.service.store.events("system")[-1].kind == "start_refused"
+
+
+def test_the_overview_lists_an_invalid_procedure_file_with_its_problems(site: Site, tmp_path: object) -> None:
+    import shutil
+    from pathlib import Path
+
+    from adapters.procedure_folder import ProcedureFolder
+    from tests.conftest import PROCEDURES
+
+    folder = Path(str(tmp_path)) / "procedures"
+    shutil.copytree(PROCEDURES, folder)
+    (folder / "trasig.yaml").write_text(
+        "id: trasig\ntitle: Trasig\nsteps:\n  - id: a\n    kind: task\n    next: finns_inte\n"
+    )
+    site.service.source = ProcedureFolder(folder)
+    site.sign_in("petra")
+    page = site.client.get("/procedures")
+    assert page.status_code == 200
+    assert "Ogiltig" in page.text
+    assert "trasig.yaml" in page.text or "trasig" in page.text
+    [broken] = [s for s in site.service.procedure_overview("petra") if s.id == "trasig"]
+    assert not broken.valid
+    assert broken.diagnostics  # each problem with its line and column, as `rutin procedures check` prints them
+    assert any(":" in d.format() for d in broken.diagnostics)
