@@ -1,12 +1,17 @@
-"""The procedure diagram as inline SVG for a page, drawn by Graphviz once per procedure version, route and step.
+"""The procedure diagram as inline SVG, drawn by Graphviz once per procedure version and language.
 
-`dot` takes tens of milliseconds; pages must answer in a few, so drawings are cached in memory (they depend only
-on the pinned version, the route so far, the current step and the language).
+`dot` takes tens of milliseconds and a page must answer in a few, while every case has its own route. So the
+plain diagram is drawn once and cached; for a case, its steps and moves are marked in that SVG by class
+(`passed`, `current`, `taken`, and `highlighted` on the whole), and web/static/style.css colours them as
+`rutin case graph` does (engine.diagram's VISITED, CURRENT and FADED). Graphviz names each node's group by its
+DOT id (the step id) in a <title>, and each edge's as `source->target`, which is what the marking reads.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from itertools import pairwise
 
 from markupsafe import Markup
 
@@ -15,36 +20,63 @@ from engine.procedure import LoadedProcedure
 from engine.views import Lang
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)  # the XML declaration, DOCTYPE and comments before <svg
-
-
-_CACHE: dict[tuple[str, tuple[str, ...], str | None, str, str], Markup] = {}
-_CACHE_SIZE = 512
+_GROUP = re.compile(r'<g id="((?:node|edge)\d+)" class="(node|edge)">(\s*<title>)([^<]*)(</title>)')
+_CACHE_SIZE = 256
+_drawn: dict[tuple[str, str], str] = {}
+_marked: dict[tuple[str, str, tuple[str, ...], str | None, str], Markup] = {}
 
 
 def diagram_svg(
     loaded: LoadedProcedure, route: tuple[str, ...], current: str | None, lang: Lang, label: str
 ) -> Markup | None:
-    """The diagram as an <svg> element with an accessible name; None when Graphviz cannot draw it."""
-    key = (loaded.hash, route, current, lang, label)
-    found = _CACHE.get(key)
+    """The diagram as an <svg> element with an accessible name, the case's route marked; None when Graphviz
+    cannot draw it (the page says so)."""
+    key = (loaded.hash, lang, route, current, label)
+    found = _marked.get(key)
     if found is None:
         try:
-            found = _draw(loaded, route, current, lang, label)
+            plain = _plain(loaded, lang)
         except RutinError:
             return None
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = found
+        found = mark(plain, route, current, label)
+        if len(_marked) >= _CACHE_SIZE * 8:
+            _marked.clear()
+        _marked[key] = found
     return found
 
 
-def _draw(loaded: LoadedProcedure, route: tuple[str, ...], current: str | None, lang: Lang, label: str) -> Markup:
-    from adapters.graphviz_render import render_dot
-    from engine.diagram import build_diagram, to_dot
+def _plain(loaded: LoadedProcedure, lang: Lang) -> str:
+    key = (loaded.hash, lang)
+    svg = _drawn.get(key)
+    if svg is None:
+        from adapters.graphviz_render import render_dot
+        from engine.diagram import build_diagram, to_dot
 
-    diagram = build_diagram(loaded.procedure, route=route, current=current, lang=lang, caption=None)
-    svg = render_dot(to_dot(diagram), "svg").decode("utf-8")
-    svg = _PROLOGUE.sub("", svg, count=1)
+        diagram = build_diagram(loaded.procedure, lang=lang, caption=None)
+        svg = _PROLOGUE.sub("", render_dot(to_dot(diagram), "svg").decode("utf-8"), count=1)
+        if len(_drawn) >= _CACHE_SIZE:
+            _drawn.clear()
+        _drawn[key] = svg
+    return svg
+
+
+def mark(svg: str, route: tuple[str, ...], current: str | None, label: str) -> Markup:
+    """The plain SVG with the route's steps and moves and the current step marked by class, and its name."""
+    passed = set(route) | ({current} if current else set())
+    taken = set(pairwise(route))
+
+    def classed(match: re.Match[str]) -> str:
+        group_id, kind, before, title, after = match.groups()
+        name = html.unescape(title)
+        extra = ""
+        if kind == "node":
+            extra = " current" if name == current else " passed" if name in passed else ""
+        elif tuple(name.split("->", 1)) in taken:
+            extra = " taken"
+        return f'<g id="{group_id}" class="{kind}{extra}">{before}{title}{after}'
+
+    marked = _GROUP.sub(classed, svg) if passed else svg
     title = Markup.escape(label)
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{title}" focusable="false" ', 1)
-    return Markup(svg)  # dot escapes every title it draws (engine.diagram.to_dot)
+    highlighted = ' class="highlighted"' if passed else ""
+    marked = marked.replace("<svg ", f'<svg role="img" aria-label="{title}" focusable="false"{highlighted} ', 1)
+    return Markup(marked)  # dot escapes every title it draws (engine.diagram.to_dot)
