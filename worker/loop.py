@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,6 @@ def run_forever(service: Rutin, mailer: Mailer | None, *, interval: float, singl
     log = logger()
     me = worker_id()
     service.store.register_worker(me, service.now(), single_only=single_only, stale_after=HEARTBEAT * 4)
-    info(log, "worker started", worker=me, interval=interval, mail=mailer is not None)
     scheduler = BlockingScheduler(timezone="Europe/Stockholm")
     defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
 
@@ -112,15 +112,29 @@ def run_forever(service: Rutin, mailer: Mailer | None, *, interval: float, singl
         **defaults,
     )
 
+    stopping = threading.Event()
+
+    def shut_down() -> None:
+        # A signal may come before the scheduler runs (right after start-up): wait for it, then stop it.
+        for _ in range(200):
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+                return
+            time.sleep(0.05)
+
     def stop(signum: int, _frame: Any) -> None:
         info(log, "worker stopping", signal=signal.Signals(signum).name)
+        stopping.set()
         # not in the handler itself: it may interrupt the scheduler while it holds the lock shutdown() needs
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, daemon=True).start()
+        threading.Thread(target=shut_down, daemon=True).start()
 
+    # the handlers are in place before the start is announced: a SIGTERM right after it stops the worker cleanly
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    info(log, "worker started", worker=me, interval=interval, mail=mailer is not None)
     try:
-        scheduler.start()
+        if not stopping.is_set():
+            scheduler.start()
     finally:
         service.store.unregister_worker(me)
         info(log, "worker stopped", worker=me)
