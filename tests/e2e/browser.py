@@ -24,10 +24,10 @@ VIEWPORT = {"width": 1280, "height": 800}
 
 
 def chromium_path() -> Path | None:
-    """RUTIN_CHROMIUM, or Debian's `chromium` on the PATH (scripts/test installs it when it may)."""
+    """RUTIN_CHROMIUM when set, else Debian's `chromium` on the PATH (scripts/test installs it when it may)."""
     given = os.environ.get("RUTIN_CHROMIUM")
-    found = given or shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    return Path(found) if found else None
+    found = Path(given) if given else Path(shutil.which("chromium") or "/usr/bin/chromium")
+    return found if found.is_file() else None
 
 
 def missing_reason() -> str | None:
@@ -37,5 +37,6 @@ def missing_reason() -> str | None:
     except ImportError:
         return "Playwright is not installed: pip install -e '.[dev]' (scripts/test does)"
     if chromium_path() is None:
-        return "Debian's chromium is not installed: apt-get install chromium (scripts/test does, as root)"
+        where = os.environ.get("RUTIN_CHROMIUM") or "chromium"
+        return f"{where} is not there: apt-get install chromium (scripts/test does, as root), or set RUTIN_CHROMIUM"
     return None
