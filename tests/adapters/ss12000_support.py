@@ -28,7 +28,7 @@ TOKEN = "tkn-PLANTED-7f3a9c1e-secret"  # recognisable, so a test can grep every 
 FAST = SyncPolicy(refresh=timedelta(0), overlap=timedelta(minutes=5), full_every=timedelta(days=1))
 
 
-def settings(url: str, *, token: str | None = TOKEN, timeout: float = 2.0, page_size: int = 3) -> Ss12000Settings:
+def settings(url: str, *, token: str | None = TOKEN, timeout: float = 5.0, page_size: int = 3) -> Ss12000Settings:
     return Ss12000Settings(url, Secret(token, "test") if token else None, timeout=timeout, page_size=page_size)
 
 

@@ -69,7 +69,7 @@ def registries(tmp_path: Path) -> Iterator[tuple[Path, RegistryWorld, Demo, Loca
 adapter = "ss12000"
 url = "{ber_server.url}"
 token_env = "RUTIN_TEST_BER_TOKEN"
-timeout = "3s"
+timeout = "5s"
 fallback_after = "30m"
 
 [systems.ED]
