@@ -174,8 +174,8 @@ class CaseStore(Protocol):
         """Append an event that leaves the case row as it is (a comment); raise StaleCase like `commit`."""
         ...
 
-    def open_cases_by_step(self) -> list[tuple[str, str, str, int]]:
-        """(procedure id, version hash, step, how many) of the cases not done."""
+    def open_cases_by_step(self, procedure_id: str | None = None) -> list[tuple[str, str, str, int]]:
+        """(procedure id, version hash, step, how many) of the cases not done (of one procedure, when given)."""
         ...
 
     def events(self, stream: str) -> list[Event]: ...

@@ -673,8 +673,9 @@ class Rutin:
     def audit_export(self, case_id: str, fmt: str, actor: str) -> str:
         return self.export(case_id, fmt, self._auditor(actor).name)
 
-    def procedure_overview(self, actor: str) -> list[ProcedureSummary]:
-        """Every procedure file with its validation problems, stored versions and open cases per version and step."""
+    def procedure_overview(self, actor: str, only: str | None = None) -> list[ProcedureSummary]:
+        """Every procedure file (or `only` the one with that id) with its validation problems, stored versions and
+        open cases per version and step."""
         from pathlib import Path
 
         from engine.access import NotAllowed, is_process_owner
@@ -692,10 +693,12 @@ class Rutin:
                 ),
             )
         counts: dict[str, dict[str, list[tuple[str, int]]]] = {}
-        for procedure_id, version, state, n in self.store.open_cases_by_step():
+        for procedure_id, version, state, n in self.store.open_cases_by_step(only):
             counts.setdefault(procedure_id, {}).setdefault(version, []).append((state, n))
         summaries = []
         for item in self.loaded_files():
+            if only is not None and (item.id if isinstance(item, LoadedProcedure) else Path(item[0]).stem) != only:
+                continue
             if not isinstance(item, LoadedProcedure):
                 path, invalid = item
                 summaries.append(

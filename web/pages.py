@@ -241,7 +241,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
     def procedure(request: Request, procedure_id: str) -> Response:
         viewer = web.viewer(request)
         service = web.service(request)
-        found = [s for s in service.procedure_overview(viewer.user.name) if s.id == procedure_id]
+        found = service.procedure_overview(viewer.user.name, only=procedure_id)
         if not found:
             from engine.errors import NotFound
 

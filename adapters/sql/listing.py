@@ -63,7 +63,7 @@ def extra_conditions(flt: CaseFilter, stamp: str, dialect: str) -> list[ColumnEl
     if flt.procedure_ids is not None:
         column: ColumnElement[Any] = cases.c.procedure_id
         if flt.student or flt.group:
-            # `|| ''` keeps the planner off ix_cases_procedure (one procedure can hold every case) and on the far
+            # `|| ''` keeps the planner off ix_cases_steps (one procedure can hold every case) and on the far
             # more selective student and group indexes; without statistics SQLite would pick the former
             column = column.concat("")
         found.append(column.in_(flt.procedure_ids) if flt.procedure_ids else false())

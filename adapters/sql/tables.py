@@ -51,7 +51,7 @@ cases = Table(
     Index("ix_cases_due_at", "due_at"),
     Index("ix_cases_status", "status", "updated_at"),
     Index("ix_cases_overdue", "overdue_at"),
-    Index("ix_cases_procedure", "procedure_id", "status"),
+    Index("ix_cases_steps", "procedure_id", "procedure_hash", "state", "status"),
     # and, from migration 0003, expression indexes on the student and group inputs inside `data` (see listing.py)
 )
 

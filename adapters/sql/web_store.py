@@ -20,11 +20,14 @@ class WebStore(StoreBase):
 
         self._retrying(work)
 
-    def open_cases_by_step(self) -> list[tuple[str, str, str, int]]:
-        """(procedure id, version hash, step, how many) of the cases not done; served by ix_cases_procedure."""
+    def open_cases_by_step(self, procedure_id: str | None = None) -> list[tuple[str, str, str, int]]:
+        """(procedure id, version hash, step, how many) of the cases not done; an index-only scan of ix_cases_steps."""
+        wanted = [cases.c.status != "done"]
+        if procedure_id is not None:
+            wanted.append(cases.c.procedure_id == procedure_id)
         query = (
             select(cases.c.procedure_id, cases.c.procedure_hash, cases.c.state, func.count())
-            .where(cases.c.status != "done")
+            .where(*wanted)
             .group_by(cases.c.procedure_id, cases.c.procedure_hash, cases.c.state)
             .order_by(cases.c.procedure_id, cases.c.procedure_hash, cases.c.state)
         )

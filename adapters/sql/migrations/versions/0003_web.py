@@ -50,7 +50,8 @@ def upgrade() -> None:
     op.create_index("ix_sessions_user", "sessions", ["user_name"])
     op.create_index("ix_sessions_expires", "sessions", ["expires_at"])
     op.create_index("ix_cases_overdue", "cases", ["overdue_at"])
-    op.create_index("ix_cases_procedure", "cases", ["procedure_id", "status"])
+    # the procedure filter, and the process owner's open cases per version and step (an index-only scan)
+    op.create_index("ix_cases_steps", "cases", ["procedure_id", "procedure_hash", "state", "status"])
     dialect = op.get_bind().dialect.name
     for name in KEYED_FIELDS:
         op.create_index(f"ix_cases_data_{name}", "cases", [sa.text(_expression(dialect, name))])
@@ -59,7 +60,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in KEYED_FIELDS:
         op.drop_index(f"ix_cases_data_{name}", "cases")
-    op.drop_index("ix_cases_procedure", "cases")
+    op.drop_index("ix_cases_steps", "cases")
     op.drop_index("ix_cases_overdue", "cases")
     op.drop_index("ix_sessions_expires", "sessions")
     op.drop_index("ix_sessions_user", "sessions")
