@@ -60,6 +60,7 @@ PAGES: dict[str, Callable[[Page, dict[str, str]], None]] = {
     "procedures": lambda page, _: page.goto("/procedures"),
     "procedure": lambda page, _: page.goto("/procedures/avregistrering-betyg"),
     "audit": lambda page, c: page.goto(f"/audit/{c['waiting']}"),
+    "case_at_a_task_in_english": lambda page, c: page.goto(f"/cases/{c['at_field']}?lang=en"),
 }
 
 
@@ -93,3 +94,24 @@ def test_a_start_form_error_is_tied_to_its_field_for_screen_readers(page: Page) 
     expect(page.locator("#in-personnummer-error")).not_to_be_empty()
     page.get_by_role("alert").get_by_role("link", name="Elevens personnummer").click()  # the summary leads to it
     expect(field).to_be_focused()
+
+
+def test_a_step_with_a_field_is_done_with_the_keyboard_alone(admin_page: Page) -> None:
+    page = admin_page
+    start_case(page, "19700707-4565")
+    for label in STEP_LABELS[:2]:
+        press(page, label)
+    field = page.get_by_label("Läraren som beslutade betyget")
+    page.goto(page.url)  # from the top of the page, as it loads
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if field.evaluate("el => el === document.activeElement"):
+            break
+    expect(field).to_be_focused()
+    page.keyboard.type("Karin Lind")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Välj lärare")).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2, name="Nu: Spara")).to_be_visible()
+    expect(page.get_by_role("region", name="Uppgifter")).to_contain_text("Karin Lind")
