@@ -61,11 +61,10 @@ def extra_conditions(flt: CaseFilter, stamp: str, dialect: str) -> list[ColumnEl
     if flt.status is None and flt.statuses:
         found.append(or_(*(status_condition(s, stamp) for s in flt.statuses)))
     if flt.procedure_ids is not None:
-        column: ColumnElement[Any] = cases.c.procedure_id
-        if flt.student or flt.group:
-            # `|| ''` keeps the planner off ix_cases_steps (one procedure can hold every case) and on the far
-            # more selective student and group indexes; without statistics SQLite would pick the former
-            column = column.concat("")
+        # The procedures a person may see are most of them, and one procedure can hold every case: `|| ''` keeps
+        # the planner (SQLite has no statistics) off ix_cases_steps and on the status, overdue, student and group
+        # indexes, checking the procedure row by row. A chosen procedure (`procedure_id`) does use the index.
+        column = cases.c.procedure_id.concat("")
         found.append(column.in_(flt.procedure_ids) if flt.procedure_ids else false())
     if flt.student:
         found.append(_any_field(flt.student_fields, flt.student, dialect))
