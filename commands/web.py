@@ -140,6 +140,7 @@ def web(
             click.echo(sign_in_help(host, port))
         else:
             click.echo(f"Rutin körs på http://{host}:{port}/  (Ctrl-C avslutar)")
+            click.echo("Logga in med en användare som har ett lösenord (sätt ett med `rutin users password NAMN`).")
     if run_worker is None:
         run_worker = not service.store.supports_many_workers
     sweeper = SweepThread(service, sweep_every) if run_worker else None
