@@ -78,7 +78,7 @@ class WebServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def rutin(self, *args: str, stdin: str | None = None) -> str:
+    def rutin(self, *args: str) -> str:
         """Run the CLI on this server's database at the clock file's time; the output, or an error with it."""
         command = [
             str(BIN / "rutin"),
@@ -90,7 +90,9 @@ class WebServer:
             self.now.isoformat(),
             *args,
         ]
-        done = subprocess.run(command, check=False, input=stdin, capture_output=True, text=True, env=_env(), timeout=60)
+        done = subprocess.run(
+            command, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_env(), timeout=60
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done.stdout
@@ -126,7 +128,9 @@ class WebServer:
             "--no-worker",  # the tests sweep when they choose to, with `rutin worker --once`
         ]
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_env())
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=_env()
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
