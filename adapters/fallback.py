@@ -8,17 +8,21 @@ None, as the manual adapter does). Until then each failure is raised, so the swe
 case (a student or group the registry does not know, a question it cannot answer) is raised and never engages
 the fallback: the system is fine, the case needs a look, and its wait runs overdue and escalates as usual.
 
-Whether the fallback is engaged is recorded in the 'system' stream (`adapter_fallback` / `adapter_restored`),
-because the person answers in another process (the CLI, the web) that must then offer the confirm buttons;
-`answers_by_person` reads it from there. The worker probes the real adapter at each sweep while engaged and
-restores it when it answers again.
+Everything the fallback knows is kept in the 'system' stream, never only in memory, because a worker may be one
+`rutin worker --once` per cron run, and because the person answers in another process (the CLI, the web) that
+must then offer the confirm buttons: `adapter_failing` when a system starts failing (the clock), `adapter_answered`
+when it answers again before the fallback engaged (the clock stops), `adapter_fallback` when a person takes over
+and `adapter_restored` when the system answers again. Only changes are written, so a system that stays down adds
+two events, not one per sweep. The worker probes the real adapter while engaged (at most once a minute per
+process) and restores it when it answers again.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -29,9 +33,11 @@ from engine.ports import OutboxItem, SystemAdapter
 from engine.values import JsonValue
 
 ENGAGED, RESTORED = "adapter_fallback", "adapter_restored"
+FAILING, ANSWERED = "adapter_failing", "adapter_answered"
+KINDS = frozenset({ENGAGED, RESTORED, FAILING, ANSWERED})
 CASE_LEVEL = frozenset({"unknown_student", "unknown_group", "ambiguous", "unsupported"})
 PROBE_EVERY = timedelta(minutes=1)
-REREAD_SECONDS = 30.0  # a long-running process (the web) reads the engaged state again after this long
+REREAD_SECONDS = 30.0  # a long-running process (the web, the worker) reads the recorded state again after this long
 
 
 class RealAdapter(SystemAdapter, Protocol):
@@ -40,16 +46,55 @@ class RealAdapter(SystemAdapter, Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FallbackState:
+    """What the history says of one system: is a person answering for it, and since when has it been failing."""
+
+    engaged: bool = False
+    failing_since: datetime | None = None
+
+
+HEALTHY = FallbackState()
+
+
+def fold(system: str, events: Iterable[Event]) -> FallbackState:
+    """The state of `system` after the 'system' stream's events, oldest first.
+
+    Two workers may both record that a system started failing (each saw it fail before seeing the other's
+    event), not necessarily in the order of their moments: the earliest moment counts, so a second witness
+    never restarts the clock."""
+    state = HEALTHY
+    for event in events:
+        if event.kind not in KINDS or event.data.get("system") != system:
+            continue
+        if event.kind == FAILING:
+            if state.failing_since is None or event.at < state.failing_since:
+                state = FallbackState(state.engaged, event.at)
+        elif event.kind == ENGAGED:
+            state = FallbackState(True, state.failing_since or event.at)
+        else:  # answered or restored: the system answers, the clock stops
+            state = HEALTHY
+    return state
+
+
 class FallbackLog(Protocol):
-    """Where the engaged state is kept so every process sees it (the 'system' stream)."""
+    """Where the fallback's state is kept so every process sees it (the 'system' stream)."""
+
+    def state(self, system: str) -> FallbackState: ...
 
     def engaged(self, system: str) -> bool: ...
 
     def record(self, system: str, engaged: bool, at: datetime, reason: str) -> None: ...
 
+    def record_failing(self, system: str, at: datetime, reason: str) -> None: ...
+
+    def record_answered(self, system: str, at: datetime, reason: str) -> None: ...
+
 
 class FallbackAdapter:
-    """`real` answers while it can; a person answers when it cannot. `system` is the one it stands in for."""
+    """`real` answers while it can; a person answers when it cannot. `system` is the one it stands in for.
+
+    Without a `log` (tests of the adapter alone) the state lives in this object only."""
 
     simulates = False
 
@@ -60,12 +105,11 @@ class FallbackAdapter:
         self.system = system
         self.fallback_after = fallback_after
         self.log = log
-        self.failing_since: datetime | None = None
         self.last_error: AdapterError | None = None
-        self._engaged: bool | None = None  # read from the log on first use
+        self._state: FallbackState | None = None  # read from the log on first use
         self._read_at = 0.0
         self._probed_at: datetime | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"FallbackAdapter({self.real!r} -> manual after {self.fallback_after})"
@@ -74,13 +118,27 @@ class FallbackAdapter:
     def name(self) -> str:
         return self.real.name  # the source of an automatic answer is always the real adapter
 
+    def _current(self, *, fresh: bool = False) -> FallbackState:
+        """The recorded state, read again when asked to or when the copy is older than REREAD_SECONDS."""
+        if self.log is None:
+            return self._state or HEALTHY
+        if fresh or self._state is None or time.monotonic() - self._read_at > REREAD_SECONDS:
+            self._state = self.log.state(self.system)
+            self._read_at = time.monotonic()
+        return self._state
+
+    def _keep(self, state: FallbackState) -> None:
+        self._state = state
+        self._read_at = time.monotonic()
+
     @property
     def engaged(self) -> bool:
-        stale = time.monotonic() - self._read_at > REREAD_SECONDS
-        if self._engaged is None or (stale and self.log is not None):
-            self._engaged = self.log.engaged(self.system) if self.log is not None else bool(self._engaged)
-            self._read_at = time.monotonic()
-        return self._engaged
+        return self._current().engaged
+
+    @property
+    def failing_since(self) -> datetime | None:
+        """When the system started failing without answering since, as recorded; None while it answers."""
+        return self._current().failing_since
 
     @property
     def answers_by_person(self) -> bool:
@@ -96,17 +154,41 @@ class FallbackAdapter:
             with self._lock:
                 self.last_error = exc
                 if getattr(exc, "kind", None) in CASE_LEVEL:
-                    self.failing_since = None  # the system answered; this case needs a look
+                    self._answered(at, f"{self.real.name} answers (about one case: {exc.message})")
+                    raise  # the system answered; this case needs a look
+                if not self._failed(at, exc):
                     raise
-                if self.failing_since is None:
-                    self.failing_since = at
-                if at - self.failing_since < self.fallback_after:
-                    raise
-                self._engage(at, exc)
             return None
         with self._lock:
-            self.failing_since = None
+            self._answered(at, f"{self.real.name} answers again")
         return answer
+
+    def _failed(self, at: datetime, exc: AdapterError) -> bool:
+        """Count a failure of the whole system; True when a person answers from now on."""
+        state = self._current()
+        if state.failing_since is None or at - state.failing_since >= self.fallback_after:
+            # Starting the clock or handing over: the history first. Another process may have started the
+            # clock already, or seen the system answer since.
+            state = self._current(fresh=True)
+        if state.engaged:
+            return True
+        if state.failing_since is None:
+            self._keep(FallbackState(False, at))
+            if self.log is not None:
+                self.log.record_failing(self.system, at, f"{self.real.name} fails: {exc.message}")
+            return False
+        if at - state.failing_since < self.fallback_after:
+            return False
+        self._engage(at, state.failing_since, exc)
+        return True
+
+    def _answered(self, at: datetime, reason: str) -> None:
+        """The system answered: a running failure clock stops (written only when one was running)."""
+        if self._current().failing_since is None:
+            return
+        self._keep(HEALTHY)
+        if self.log is not None:
+            self.log.record_answered(self.system, at, reason)
 
     def recover(self, at: datetime) -> bool:
         """While engaged, see whether the real adapter answers again; True when it was restored just now."""
@@ -121,18 +203,14 @@ class FallbackAdapter:
             self.last_error = exc
             return False
         with self._lock:
-            self._engaged = False
-            self._read_at = time.monotonic()
-            self.failing_since = None
+            self._keep(HEALTHY)
             if self.log is not None:
                 self.log.record(self.system, False, at, f"{self.real.name} answers again")
         return True
 
-    def _engage(self, at: datetime, exc: AdapterError) -> None:
-        self._engaged = True
-        self._read_at = time.monotonic()
+    def _engage(self, at: datetime, since: datetime, exc: AdapterError) -> None:
+        self._keep(FallbackState(True, since))
         if self.log is not None:
-            since = self.failing_since or at
             self.log.record(
                 self.system, True, at, f"{self.real.name} unreachable since {since.isoformat()}: {exc.message}"
             )
@@ -142,21 +220,30 @@ class FallbackAdapter:
 
 
 class StoreFallbackLog:
-    """The engaged state as events of the 'system' stream: audited, and seen by every process."""
+    """The fallback's state as events of the 'system' stream: audited, and seen by every process.
+
+    Uses only the store's system-stream port (append and read), so it works alike on SQLite and PostgreSQL."""
 
     def __init__(self, store: SystemStream) -> None:
         self.store = store
 
+    def state(self, system: str) -> FallbackState:
+        return fold(system, self.store.events("system"))
+
     def engaged(self, system: str) -> bool:
-        for event in reversed(self.store.events("system")):
-            if event.kind in (ENGAGED, RESTORED) and event.data.get("system") == system:
-                return event.kind == ENGAGED
-        return False
+        return self.state(system).engaged
 
     def record(self, system: str, engaged: bool, at: datetime, reason: str) -> None:
-        self.store.append_system_event(
-            WORKER, at, ENGAGED if engaged else RESTORED, {"system": system, "reason": reason}
-        )
+        self._append(ENGAGED if engaged else RESTORED, system, at, reason)
+
+    def record_failing(self, system: str, at: datetime, reason: str) -> None:
+        self._append(FAILING, system, at, reason)
+
+    def record_answered(self, system: str, at: datetime, reason: str) -> None:
+        self._append(ANSWERED, system, at, reason)
+
+    def _append(self, kind: str, system: str, at: datetime, reason: str) -> None:
+        self.store.append_system_event(WORKER, at, kind, {"system": system, "reason": reason})
 
 
 class SystemStream(Protocol):
