@@ -15,6 +15,7 @@ A TOML file, given by `--adapters-config PATH` (or `RUTIN_ADAPTERS_CONFIG`, or a
     timeout = "10s"
     refresh = "1m"
     fallback_after = "30m"              # then a person answers; leave out to never fall back
+    max_response_size = "20 MiB"        # one page's body at most (the default); a larger answer is refused
 
 Secrets are named by where they live (an environment variable or a file), and a secret written into the file
 itself is refused. Every mistake is reported with the file, the system and the key, and what to write instead;
@@ -24,6 +25,7 @@ nothing is half-configured.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,10 +58,14 @@ _KEYS: dict[str, set[str]] = {
         "overlap",
         "full_sync_every",
         "page_size",
+        "max_response_size",
     },
     "pingpong_feed": _COMMON | {"folder", "students_file"},
 }
 _INLINE_SECRETS = {"token", "password", "client_key_password", "secret", "api_key"}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
+MIN_RESPONSE, MAX_RESPONSE = 1 << 10, 1 << 30
 
 
 class ConfigError(RutinError):
@@ -185,6 +191,19 @@ def _check_ss12000(where: str, options: Mapping[str, Any]) -> None:
     for key in ("timeout", "refresh", "overlap", "full_sync_every"):
         if key in options:
             _duration(where, key, options[key])
+    if "max_response_size" in options:
+        parse_size(where, "max_response_size", options["max_response_size"])
+    page_size = options.get("page_size", 500)
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 10_000:
+        raise ConfigError(
+            where,
+            f"page_size = {page_size!r} is not a whole number from 1 to 10000",
+            "leave it out (500) or write e.g. page_size = 200",
+            (
+                f"page_size = {page_size!r} är inget heltal från 1 till 10000",
+                "utelämna den (500) eller skriv t.ex. 200",
+            ),
+        )
     if "verify" in options and not isinstance(options["verify"], bool):
         raise ConfigError(
             where,
@@ -213,6 +232,23 @@ def _duration(where: str, key: str, value: object) -> timedelta:
             "e.g. 30s, 15m, 2h",
             (f"{key}: {value!r} är ingen tidslängd", "till exempel 30s, 15m, 2h"),
         ) from None
+
+
+def parse_size(where: str, key: str, value: object) -> int:
+    """A size in bytes from 20971520, "20 MiB", "512KiB" or "20MB" (KB, MB, GB decimal; KiB, MiB, GiB binary)."""
+    match = _SIZE.fullmatch(str(value)) if isinstance(value, int | str) and not isinstance(value, bool) else None
+    size = int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()]) if match else 0
+    if not MIN_RESPONSE <= size <= MAX_RESPONSE:
+        raise ConfigError(
+            where,
+            f"{key} = {value!r} is not a size from 1 KiB to 1 GiB",
+            f'e.g. {key} = "20 MiB" (bytes, or with KiB, MiB, GiB, KB, MB, GB)',
+            (
+                f"{key} = {value!r} är ingen storlek från 1 KiB till 1 GiB",
+                f'till exempel {key} = "20 MiB" (byte, eller med KiB, MiB, GiB, KB, MB, GB)',
+            ),
+        )
+    return size
 
 
 def secret(options: Mapping[str, Any], name: str, what: str) -> Secret | None:
@@ -248,7 +284,7 @@ def build_real(sc: SystemConfig) -> Any:
     o = sc.options
     if sc.adapter == "ss12000":
         from adapters.ss12000.adapter import Ss12000Adapter
-        from adapters.ss12000.client import Ss12000Settings
+        from adapters.ss12000.client import DEFAULT_MAX_RESPONSE, Ss12000Settings
         from adapters.ss12000.mirror import SyncPolicy
 
         def path(key: str) -> Path | None:
@@ -265,6 +301,11 @@ def build_real(sc: SystemConfig) -> Any:
                 client_key=path("client_key"),
                 client_key_password=secret(o, "client_key_password", f"{where} client_key_password"),
                 page_size=int(o.get("page_size", 500)),
+                max_response_bytes=(
+                    parse_size(where, "max_response_size", o["max_response_size"])
+                    if "max_response_size" in o
+                    else DEFAULT_MAX_RESPONSE
+                ),
             )
 
         policy = SyncPolicy(

@@ -1,7 +1,9 @@
 """The HTTP side of SS 12000: bearer token, TLS as deployments use it, paging, and every failure as an AdapterError.
 
 Each list endpoint is read to its end by following `pageToken` (the spec allows only `limit` beside it), and a
-read either completes or raises: a half-read list would look like removed grades. Every failure becomes a
+read either completes or raises: a half-read list would look like removed grades. A body is read as it arrives and
+given up once it passes `max_response_bytes` (decompressed bytes count), so a server that sends without end cannot
+fill the worker's memory. Every failure becomes a
 `RegistryError` that says in plain words what went wrong and whether asking again can help (`retryable`).
 The token and the certificate password are `Secret`s: they go into the request and the TLS context and nowhere
 else, and any text a server sends back is scrubbed of them before it reaches a message.
@@ -39,6 +41,7 @@ ErrorKind = Literal[
     "bad_json",
     "bad_body",
     "paging",
+    "too_large",
     "unknown_student",
     "unknown_group",
     "ambiguous",
@@ -47,6 +50,25 @@ ErrorKind = Literal[
 RETRYABLE: frozenset[ErrorKind] = frozenset({"timeout", "unreachable", "rate_limited", "server", "bad_json"})
 
 T = TypeVar("T", bound=BaseModel)
+DEFAULT_MAX_RESPONSE = 20 * 1024 * 1024  # 500 rows of the largest entity are well under 2 MiB
+ERROR_BODY_BYTES = 64 * 1024  # of an error answer only its message is used: the rest is not read
+
+
+def format_size(size: int) -> str:
+    """20971520 -> '20 MiB', 1536 -> '1.5 KiB': sizes as the configuration writes them."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.4g} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One HTTP answer, its body read no further than the limit allows."""
+
+    status: int
+    content_type: str
+    body: bytes
 
 
 class RegistryError(AdapterError):
@@ -74,6 +96,7 @@ class Ss12000Settings:
     client_key_password: Secret | None = field(default=None)
     page_size: int = 500
     max_pages: int = 10_000
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE  # one page's body, counted as it arrives (after decompression)
 
     @property
     def shown_url(self) -> str:
@@ -207,8 +230,53 @@ class Ss12000Client:
 
     def _get(self, endpoint: str, query: Mapping[str, Any], model: type[T]) -> T:
         where = f"{self.system} (SS 12000, {self.settings.shown_url}/{endpoint})"
+        answer = self._fetch(endpoint, query, where)
+        if answer.status != 200:
+            raise self._status(where, answer)
         try:
-            response = self._http.get(endpoint, params=dict(query))
+            body = json.loads(answer.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested beyond reason
+            raise RegistryError(
+                "bad_json",
+                f"{where} answered with something that is not JSON ({self._preview(answer)})",
+                "often a proxy's error page; the worker asks again at the next check",
+                (
+                    f"{where} svarade med något som inte är JSON ({self._preview(answer)})",
+                    "ofta en felsida från en proxy; workern frågar igen vid nästa kontroll",
+                ),
+            ) from None
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                for e in exc.errors(include_input=False, include_url=False)[:3]
+            )
+            raise RegistryError(
+                "bad_body",
+                f"{where} answered with JSON that does not follow SS 12000: {self.scrub(problems)}",
+                "nothing from this answer was used; report it to the system's administrator",
+                (
+                    f"{where} svarade med JSON som inte följer SS 12000: {self.scrub(problems)}",
+                    "inget från svaret användes; rapportera det till systemets förvaltare",
+                ),
+            ) from None
+
+    def _fetch(self, endpoint: str, query: Mapping[str, Any], where: str) -> _Answer:
+        """One GET, streamed: the body is read only while it stays within the limit."""
+        try:
+            with self._http.stream("GET", endpoint, params=dict(query)) as response:
+                content_type = response.headers.get("content-type", "")
+                if response.status_code != 200:
+                    return _Answer(response.status_code, content_type, self._read(response, ERROR_BODY_BYTES))
+                limit = self.settings.max_response_bytes
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise self._too_large(where, f"announces {format_size(int(declared))}")
+                body = self._read(response, limit)
+                if len(body) > limit:
+                    raise self._too_large(where, f"sent more than {format_size(limit)}")
+                return _Answer(200, content_type, body)
         except httpx.TimeoutException:
             raise RegistryError(
                 "timeout",
@@ -240,7 +308,7 @@ class Ss12000Client:
                     "kontrollera adressen och att servern är igång; workern frågar igen vid nästa kontroll",
                 ),
             ) from None
-        except httpx.HTTPError as exc:  # the connection broke mid-answer, a protocol error, ...
+        except httpx.HTTPError as exc:  # the connection broke mid-answer, a protocol error, a bad encoding, ...
             text = self.scrub(str(exc)) or type(exc).__name__
             raise RegistryError(
                 "unreachable",
@@ -248,40 +316,37 @@ class Ss12000Client:
                 "the worker asks again at the next check",
                 (f"{where}: anslutningen bröts: {text}", "workern frågar igen vid nästa kontroll"),
             ) from None
-        if response.status_code != 200:
-            raise self._status(where, response)
-        try:
-            body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested beyond reason
-            raise RegistryError(
-                "bad_json",
-                f"{where} answered with something that is not JSON ({self._preview(response)})",
-                "often a proxy's error page; the worker asks again at the next check",
-                (
-                    f"{where} svarade med något som inte är JSON ({self._preview(response)})",
-                    "ofta en felsida från en proxy; workern frågar igen vid nästa kontroll",
-                ),
-            ) from None
-        try:
-            return model.model_validate(body)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                for e in exc.errors(include_input=False, include_url=False)[:3]
-            )
-            raise RegistryError(
-                "bad_body",
-                f"{where} answered with JSON that does not follow SS 12000: {self.scrub(problems)}",
-                "nothing from this answer was used; report it to the system's administrator",
-                (
-                    f"{where} svarade med JSON som inte följer SS 12000: {self.scrub(problems)}",
-                    "inget från svaret användes; rapportera det till systemets förvaltare",
-                ),
-            ) from None
 
-    def _status(self, where: str, response: httpx.Response) -> RegistryError:
-        code = response.status_code
-        said = self._server_message(response)
+    @staticmethod
+    def _read(response: httpx.Response, limit: int) -> bytes:
+        """The body up to one byte past `limit` (so the caller can tell it was exceeded), then no further."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():  # decoded: a small gzip body that inflates without end counts in full
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                break  # leaving the stream unread closes the connection: the rest is never received
+        return b"".join(chunks)[: limit + 1]
+
+    def _too_large(self, where: str, what: str) -> RegistryError:
+        limit = format_size(self.settings.max_response_bytes)
+        sv_what = what.replace("announces", "anger").replace("sent more than", "skickade mer än")
+        return RegistryError(
+            "too_large",
+            f"{where} {what} in one answer, over the limit of {limit} (max_response_size)",
+            "nothing from this answer was used; ask for smaller pages (page_size) or raise max_response_size in the "
+            "adapters configuration, or report it to the system's administrator",
+            (
+                f"{where} {sv_what} i ett svar, över gränsen {limit} (max_response_size)",
+                "inget från svaret användes; be om mindre sidor (page_size) eller höj max_response_size i "
+                "adapterkonfigurationen, eller rapportera det till systemets förvaltare",
+            ),
+        )
+
+    def _status(self, where: str, answer: _Answer) -> RegistryError:
+        code = answer.status
+        said = self._server_message(answer)
         if code == 401:
             return RegistryError(
                 "unauthorised",
@@ -330,18 +395,18 @@ class Ss12000Client:
             (f"{where} avvisade frågan med HTTP {code}{said}", "det går inte över av sig självt; rapportera det"),
         )
 
-    def _server_message(self, response: httpx.Response) -> str:
+    def _server_message(self, answer: _Answer) -> str:
         """The spec's Error body `message`, shortened and scrubbed, when the server sent one."""
         try:
-            body = json.loads(response.content)
+            body = json.loads(answer.body)
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested beyond reason
             return ""
         message = body.get("message") if isinstance(body, dict) else None
         return f": {self.scrub(str(message))[:200]}" if message else ""
 
-    def _preview(self, response: httpx.Response) -> str:
-        kind = response.headers.get("content-type", "no content type").split(";")[0]
-        return f"{kind}, {len(response.content)} bytes"
+    def _preview(self, answer: _Answer) -> str:
+        kind = (answer.content_type or "no content type").split(";")[0]
+        return f"{kind}, {len(answer.body)} bytes"
 
     def _paging(self, endpoint: str, problem: str) -> RegistryError:
         where = f"{self.system} (SS 12000, {self.settings.shown_url}/{endpoint})"

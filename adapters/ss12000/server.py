@@ -7,7 +7,8 @@ would show it at that time. The clock is injected: tests share their FixedClock 
 `LocalServer` serves the world over HTTP on 127.0.0.1 (list endpoints with `limit`/`pageToken`,
 `meta.modified.after`, `/deletedEntities` with the spec's own spelling `activitites`), checks a bearer token,
 and can be told to fail the next requests (HTTP 500, 401, a timeout, a dropped connection, HTML, JSON that is not
-SS 12000). Run `python -m adapters.ss12000.server` to serve the demo data for training.
+SS 12000, a valid page far too large: with or without Content-Length, gzip-compressed or not).
+Run `python -m adapters.ss12000.server` to serve the demo data for training.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +29,9 @@ from urllib.parse import parse_qs, urlsplit
 Body = dict[str, Any]
 ENTITY_ENDPOINTS = ("organisations", "persons", "duties", "groups", "activities", "grades", "syllabuses")
 DELETED_NAMES = {"activities": "activitites"}  # the published spec's spelling, which clients must read
-FaultKind = Literal["status", "timeout", "drop", "html", "bad_body", "bad_json"]
+FaultKind = Literal["status", "timeout", "drop", "html", "bad_body", "bad_json", "huge"]
+HUGE = -2  # respond()'s status for a "huge" fault: the handler streams the body itself (its size is in the body)
+_CHUNK = 64 * 1024
 
 
 def _stamp(moment: datetime) -> str:
@@ -303,6 +307,9 @@ class Fault:
     status: int = 500
     endpoint: str | None = None  # None: any endpoint
     times: int = 1
+    size: int = 0  # "huge": bytes of the (decompressed) body
+    chunked: bool = False  # "huge": no Content-Length, chunked transfer encoding
+    gzip: bool = False  # "huge": Content-Encoding gzip (a small body on the wire that inflates to `size`)
 
 
 class LocalServer:
@@ -314,6 +321,7 @@ class LocalServer:
         self.hang_seconds = hang_seconds  # how long a "timeout" fault keeps the client waiting
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.huge_sent: list[tuple[int, bool]] = []  # per "huge" answer: bytes written, and whether all were
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -332,8 +340,18 @@ class LocalServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def fail_next(self, kind: FaultKind, *, status: int = 500, endpoint: str | None = None, times: int = 1) -> None:
-        self.faults.append(Fault(kind, status, endpoint, times))
+    def fail_next(
+        self,
+        kind: FaultKind,
+        *,
+        status: int = 500,
+        endpoint: str | None = None,
+        times: int = 1,
+        size: int = 0,
+        chunked: bool = False,
+        gzip: bool = False,
+    ) -> None:
+        self.faults.append(Fault(kind, status, endpoint, times, size, chunked, gzip))
 
     def _take_fault(self, endpoint: str) -> Fault | None:
         with self.world.lock:
@@ -375,6 +393,9 @@ class LocalServer:
             return 200, "application/json", b'{"data": [{"id": '
         if fault.kind == "bad_body":
             return 200, "application/json", json.dumps({"data": [{"id": 7, "displayName": None}]}).encode()
+        if fault.kind == "huge":
+            plan = {"size": fault.size, "chunked": fault.chunked, "gzip": fault.gzip}
+            return HUGE, "application/json", json.dumps(plan).encode()
         return -1, "", b""  # drop: the handler closes the connection without an answer
 
     def _list(self, endpoint: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
@@ -443,6 +464,10 @@ def _handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             status, kind, body = server.respond(parts.path, parse_qs(parts.query), self.headers.get("Authorization"))
+            if status == HUGE:
+                self.close_connection = True
+                server.huge_sent.append(_send_huge(self, json.loads(body)))
+                return
             if status < 0:
                 self.close_connection = True
                 self.connection.shutdown(2)  # the connection drops mid-request
@@ -458,6 +483,50 @@ def _handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             return  # quiet: tests and training read the world, not an access log
 
     return Handler
+
+
+def _huge_body(size: int) -> Iterator[bytes]:
+    """A valid, empty SS 12000 page padded with one long string to `size` bytes, made piece by piece."""
+    head, tail = b'{"data": [], "pageToken": null, "padding": "', b'"}'
+    yield head
+    left = max(size - len(head) - len(tail), 0)
+    while left > 0:
+        yield b"x" * min(left, _CHUNK)
+        left -= _CHUNK
+    yield tail
+
+
+def _send_huge(handler: BaseHTTPRequestHandler, plan: dict[str, Any]) -> tuple[int, bool]:
+    """Send the oversized page; (bytes written, True when the client read it all rather than hanging up)."""
+    size = int(plan["size"])
+    pieces: Iterable[bytes] = _huge_body(size)
+    total = size
+    if plan["gzip"]:
+        packer = zlib.compressobj(wbits=31)  # 31: the gzip container
+        packed = b"".join(packer.compress(p) for p in _huge_body(size)) + packer.flush()
+        pieces, total = [packed], len(packed)
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    if plan["gzip"]:
+        handler.send_header("Content-Encoding", "gzip")
+    if plan["chunked"]:
+        handler.send_header("Transfer-Encoding", "chunked")
+    else:
+        handler.send_header("Content-Length", str(total))
+    handler.end_headers()
+    written = 0
+    try:
+        for piece in pieces:
+            for start in range(0, len(piece), _CHUNK):
+                part = piece[start : start + _CHUNK]
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if plan["chunked"] else part)
+                written += len(part)
+        if plan["chunked"]:
+            handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
+    except OSError:  # the client hung up, as it should once the limit is passed
+        return written, False
+    return written, True
 
 
 def main() -> None:  # pragma: no cover - a convenience for training
