@@ -81,8 +81,19 @@ class Web:
     def render(
         self, request: Request, name: str, context: dict[str, Any], status_code: int = 200, viewer: Viewer | None = None
     ) -> HTMLResponse:
+        merged = {**self.base_context(request, viewer), **context}
+        response = self.templates.TemplateResponse(request, name, merged, status_code=status_code)
+        if request.query_params.get("lang") in ("sv", "en"):
+            response.set_cookie(LANG_COOKIE, lang_of(request), max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    def render_text(self, request: Request, name: str, context: dict[str, Any], viewer: Viewer | None) -> str:
+        """A template as text, with what every page gets (for a fragment inside another)."""
+        return self.templates.get_template(name).render({**self.base_context(request, viewer), **context})
+
+    def base_context(self, request: Request, viewer: Viewer | None) -> dict[str, Any]:
         lang = lang_of(request)
-        base: dict[str, Any] = {
+        return {
             "lang": lang,
             "t": lambda key: text(key, lang),
             "viewer": viewer,
@@ -94,10 +105,6 @@ class Web:
             "path": request.url.path,
             "now": self._now(lang),
         }
-        response = self.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
-        if request.query_params.get("lang") in ("sv", "en"):
-            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
-        return response
 
 
 def lang_of(request: Request) -> Lang:

@@ -6,11 +6,13 @@ page with the reason (and each field's problem beside the field), so nothing typ
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -116,19 +118,39 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         }
         main = case_lists(request, viewer, filters, waiting=not show_main)
         context["main"] = main if show_main else None
+        context["waiting"] = None
         if show_waiting:
-            context["waiting"] = case_lists(request, viewer, filters, True) if show_main else main
-        else:
-            context["waiting"] = None
+            waiting = case_lists(request, viewer, filters, True) if show_main else main
+            context["waiting"] = waiting
+            context["waiting_box"] = Markup(waiting_box(request, viewer, filters, waiting)[0])
         status = 422 if main["filter_errors"] else 200
         return web.render(request, "my_cases.html", context, status, viewer)
+
+    def waiting_box(
+        request: Request, viewer: Viewer, filters: dict[str, str], lists: dict[str, Any]
+    ) -> tuple[str, str]:
+        """The live list of waiting cases as HTML, and a digest of its content.
+
+        The box reloads itself every few seconds with the digest in its URL; when nothing changed the answer is
+        204 and HTMX swaps nothing, so keyboard focus and a screen reader's place in the list stay where they are.
+        """
+        inner = web.render_text(request, "_waiting.html", {"waiting": lists, "filters": filters}, viewer)
+        digest = hashlib.sha256(inner.encode("utf-8")).hexdigest()[:16]
+        page = lists["list"].page if lists["list"] is not None and filters["status"] == "waiting" else 1
+        url = lists["fragment_url"].rstrip("?&")
+        url += ("&" if "?" in url else "?") + urlencode({"page": page})
+        # Markup: `inner` is the output of an autoescaping template, not text from a person
+        context = {"inner": Markup(inner), "url": f"{url}&v={digest}", "refresh": WAITING_REFRESH_SECONDS}
+        return web.render_text(request, "_waiting_box.html", context, viewer), digest
 
     @app.get("/cases/waiting-fragment", response_class=HTMLResponse)
     def waiting_fragment(request: Request) -> Response:
         viewer = web.viewer(request, renew=False)
         filters = filters_of(request)
-        context = {"waiting": case_lists(request, viewer, filters, True), "filters": filters}
-        return web.render(request, "_waiting.html", context, 200, viewer)
+        box, digest = waiting_box(request, viewer, filters, case_lists(request, viewer, filters, True))
+        if request.query_params.get("v") == digest:
+            return Response(status_code=204)  # unchanged: HTMX keeps what is on the page
+        return HTMLResponse(box)
 
     # -- starting a case ----------------------------------------------------------------------------------------
 

@@ -199,3 +199,32 @@ def test_pages_switch_to_english(site: Site) -> None:
     assert "My cases" in answer.text and '<html lang="en">' in answer.text
     assert "My cases" in site.client.get("/").text  # the choice is kept in a cookie
     assert "Mina ärenden" in site.client.get("/?lang=sv").text
+
+
+def test_the_waiting_list_answers_204_while_nothing_changed_so_focus_stays(site: Site) -> None:
+    import html
+    import re
+
+    site.sign_in("anna")
+    case_id = site.start()
+    home = site.client.get("/").text
+    url = html.unescape(re.search(r'<div id="waiting" hx-get="([^"]+)"', home).group(1))  # type: ignore[union-attr]
+    assert "&v=" in url
+    unchanged = site.client.get(url, headers={"HX-Request": "true"})
+    assert unchanged.status_code == 204
+    assert unchanged.content == b""
+    for _ in range(20):  # the case reaches a wait: the list changes
+        view = site.service.show(case_id, "anna")
+        if view.waiting is not None:
+            break
+        action = view.actions[0]
+        site.service.do(
+            case_id, action.name, {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}, "anna"
+        )
+    changed = site.client.get(url, headers={"HX-Request": "true"})
+    assert changed.status_code == 200
+    assert case_id in changed.text
+    assert changed.text.lstrip().startswith('<div id="waiting"')  # the box replaces itself, with its new digest
+    new_url = html.unescape(re.search(r'hx-get="([^"]+)"', changed.text).group(1))  # type: ignore[union-attr]
+    assert new_url != url
+    assert site.client.get(new_url, headers={"HX-Request": "true"}).status_code == 204
