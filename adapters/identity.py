@@ -80,6 +80,11 @@ class PasswordAuthenticator:
                 sv=(f"okänd användare '{name}'", "lägg först till användaren med `rutin users add`"),
             )
 
+    def names_with_password(self) -> set[str]:
+        """The users who can sign in to the web app (for `rutin users list`)."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(users.c.name).where(users.c.password_hash.is_not(None))).scalars())
+
     def _store(self, name: str, hashed: str) -> bool:
         with self.engine.connect().execution_options(rutin_write=True) as conn, conn.begin():  # BEGIN IMMEDIATE
             done = conn.execute(update(users).where(users.c.name == name).values(password_hash=hashed))

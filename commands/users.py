@@ -114,13 +114,21 @@ def authenticator(s: Settings) -> PasswordAuthenticator:
 @JSON
 @pass_settings
 def users_list(s: Settings, as_json: bool) -> None:
-    """The users with their roles and tasks."""
+    """The users with their roles and tasks, and whether they have a password for the web app."""
     with refusals():
         found = s.service().users(s.user)
+        signs_in = authenticator(s).names_with_password()
     if as_json:
-        emit_json([u.to_json() for u in found])
+        emit_json([{**u.to_json(), "password": u.name in signs_in} for u in found])
         return
-    out = table("user", "name", "roles", "tasks", "admin")
+    out = table("user", "name", "roles", "tasks", "admin", "password")
     for u in found:
-        out.add_row(u.name, u.display_name or "", ", ".join(u.roles), ", ".join(u.tasks), "yes" if u.admin else "")
+        out.add_row(
+            u.name,
+            u.display_name or "",
+            ", ".join(u.roles),
+            ", ".join(u.tasks),
+            "yes" if u.admin else "",
+            "yes" if u.name in signs_in else "",
+        )
     show_table(out)

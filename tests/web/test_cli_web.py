@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -50,6 +51,9 @@ def test_users_add_reads_a_password_from_stdin(tmp_path: Path) -> None:
     assert "with a password" in done.stdout
     assert can_sign_in(tmp_path, "admin", "ett långt lösenord")
     assert not can_sign_in(tmp_path, "admin", "ett långt lösenord\n")
+    rutin(tmp_path, "users", "add", "bo")
+    listed = {u["name"]: u["password"] for u in json.loads(rutin(tmp_path, "users", "list", "--json").stdout)}
+    assert listed == {"admin": True, "bo": False}
 
 
 def test_a_too_short_password_saves_neither_the_user_nor_the_password(tmp_path: Path) -> None:
