@@ -225,6 +225,16 @@ def create_app(
         context = {"title": text(title, lang), "message": message, "hint": hint}
         return web.render(request, "error.html", context, status, viewer)
 
+    add_sign_in(app, web)
+    from web.pages import add_pages
+
+    add_pages(app, web)
+    return app
+
+
+def add_sign_in(app: FastAPI, web: Web) -> None:
+    """GET/POST /login and POST /logout."""
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str | None = None, expired: str | None = None) -> Response:
         return _login_page(web, request, safe_next(next), expired is not None, None, 200)
@@ -236,17 +246,20 @@ def create_app(
         name = str(form.get("username") or "").strip()
         password = str(form.get("password") or "")
         target = safe_next(str(form.get("next") or "/"))
-        identity = await run_in_threadpool(authenticator.authenticate, name, password) if name else None
+        identity = await run_in_threadpool(web.authenticator.authenticate, name, password) if name else None
         if identity is None:
             return _login_page(web, request, target, False, name, 401)
-        session = await run_in_threadpool(sessions.open, identity, session_clock.now())
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:  # signing in again (perhaps as someone else) ends the session the browser had
+            await run_in_threadpool(web.sessions.close, previous)
+        session = await run_in_threadpool(web.sessions.open, identity, web.session_clock.now())
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             session.token,
             httponly=True,
             samesite="lax",
-            secure=secure_cookies,
+            secure=web.secure_cookies,
             path="/",
         )
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -257,15 +270,10 @@ def create_app(
         form = await request.form()
         viewer = await run_in_threadpool(web.viewer, request)
         check_csrf(form.get(CSRF_FIELD), viewer.csrf)
-        await run_in_threadpool(sessions.close, viewer.session.token)
+        await run_in_threadpool(web.sessions.close, viewer.session.token)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
-
-    from web.pages import add_pages
-
-    add_pages(app, web)
-    return app
 
 
 def _login_page(web: Web, request: Request, target: str, expired: bool, name: str | None, status: int) -> Response:

@@ -51,6 +51,8 @@ def test_a_forged_comment_is_refused_and_recorded(site: Site) -> None:
     assert [e.kind for e in events] == ["case_started", "refused"]
     assert events[-1].action == "comment"
     assert "jag var här" not in str(events[-1].data)
+    assert site.service.verify("anna", case_id).ok
+    assert site.service.replay(case_id, "anna").ok
 
 
 def test_the_application_layer_refuses_what_the_page_hides(site: Site) -> None:

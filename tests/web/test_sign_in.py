@@ -182,3 +182,12 @@ def test_pages_are_not_cached_and_cannot_be_framed(site: Site) -> None:
     assert headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "default-src 'self'" in headers["content-security-policy"]
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(site: Site) -> None:
+    site.sign_in("anna")
+    first = site.client.cookies.get("rutin_session")
+    site.sign_in("bo")
+    assert session_rows(site) == 1
+    assert site.sessions.resume(first or "", site.session_clock.now()) is None
+    assert "Bo Ek" in site.client.get("/").text
