@@ -72,6 +72,8 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
             page = max(1, int(request.query_params.get("page") or 1))
         except ValueError:
             page = 1
+        if waiting and filters["status"] != "waiting":
+            page = 1  # `page` pages the main list; beside it the waiting list shows its first page
         statuses: tuple[DisplayStatus, ...] = ("waiting",) if waiting else LISTS.get(filters["status"], LISTS[""])
         errors: dict[str, str] = {}
         found = None
@@ -88,12 +90,14 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         except InvalidValue as exc:
             errors = {"student" if exc.name == "student" else "group": field_errors(exc, lang)[0][exc.name]}
         query = {k: v for k, v in filters.items() if v}
+        if waiting:  # the waiting list's pages are the list of waiting cases alone
+            query["status"] = "waiting"
         return {
             "list": found,
             "filter_errors": errors,
             "now": service.now(),
-            "prev_url": "?" + urlencode({**query, "page": page - 1}) if found and page > 1 else None,
-            "next_url": "?" + urlencode({**query, "page": page + 1}) if found and found.has_more else None,
+            "prev_url": "/?" + urlencode({**query, "page": page - 1}) if found and page > 1 else None,
+            "next_url": "/?" + urlencode({**query, "page": page + 1}) if found and found.has_more else None,
             "fragment_url": "/cases/waiting-fragment?" + urlencode(query),
         }
 

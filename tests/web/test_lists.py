@@ -63,3 +63,25 @@ def test_overdue_cases_come_first(site: Site) -> None:
     found = site.service.my_cases("anna")
     assert [c.view.id for c in found.cases] == [late, fresh]
     assert found.cases[0].view.status == "overdue"
+
+
+def test_the_waiting_lists_pages_lead_to_the_waiting_cases_not_the_main_list(site: Site) -> None:
+    from tests.web.conftest import FIELDS
+
+    ids = []
+    for i in range(51):
+        case_id = site.start({**INPUTS, "betygsgrupp": f"W{i:02d}-HT24"})
+        for _ in range(20):
+            view = site.service.show(case_id, "anna")
+            if view.waiting is not None:
+                break
+            action = view.actions[0]
+            fields = {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}
+            site.service.do(case_id, action.name, fields, "anna")
+        ids.append(case_id)
+    site.sign_in("anna")
+    home = site.client.get("/").text
+    assert 'href="/?status=waiting&amp;page=2"' in home
+    second = site.client.get("/", params={"status": "waiting", "page": 2}).text
+    assert sum(i in second for i in ids) == 1
+    assert sum(i in site.client.get("/", params={"page": 2}).text for i in ids) == 50  # the waiting list stays on 1
