@@ -586,7 +586,8 @@ class Rutin:
         user = self.user(actor)
         if page < 1 or not 1 <= per_page <= 500:
             raise RutinError("the page must be 1 or more, and a page 1 to 500 cases", "use page=1")
-        student_value = str(parse_value("student", "personnummer", student)) if student else None
+        # an interim number (a student without a personnummer yet) is a student too
+        student_value = str(parse_value("student", "interim_or_personnummer", student)) if student else None
         group_value = str(parse_value("group", "group", group)) if group else None
         loaded = [p for p in self.loaded_files() if isinstance(p, LoadedProcedure)]
         visible = None if is_auditor(user) else tuple(p.id for p in loaded if may_see_case(user, p.procedure))
@@ -598,7 +599,7 @@ class Rutin:
             statuses=statuses,
             procedure_ids=visible,
             student=student_value,
-            student_fields=tuple(sorted({n for n, t in typed if t == "personnummer"})),
+            student_fields=tuple(sorted({n for n, t in typed if t in ("personnummer", "interim_or_personnummer")})),
             group=group_value,
             group_fields=tuple(sorted({n for n, t in typed if t == "group"})),
             offset=(page - 1) * per_page,
