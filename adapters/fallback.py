@@ -57,21 +57,21 @@ class FallbackState:
 HEALTHY = FallbackState()
 
 
-def fold(system: str, events: Iterable[Event]) -> FallbackState:
-    """The state of `system` after the 'system' stream's events, oldest first.
+def fold(system: str, recorded: Iterable[tuple[str, str, datetime]]) -> FallbackState:
+    """The state of `system` after the recorded (kind, system, at) entries, oldest first.
 
     Two workers may both record that a system started failing (each saw it fail before seeing the other's
     event), not necessarily in the order of their moments: the earliest moment counts, so a second witness
     never restarts the clock."""
     state = HEALTHY
-    for event in events:
-        if event.kind not in KINDS or event.data.get("system") != system:
+    for kind, about, at in recorded:
+        if kind not in KINDS or about != system:
             continue
-        if event.kind == FAILING:
-            if state.failing_since is None or event.at < state.failing_since:
-                state = FallbackState(state.engaged, event.at)
-        elif event.kind == ENGAGED:
-            state = FallbackState(True, state.failing_since or event.at)
+        if kind == FAILING:
+            if state.failing_since is None or at < state.failing_since:
+                state = FallbackState(state.engaged, at)
+        elif kind == ENGAGED:
+            state = FallbackState(True, state.failing_since or at)
         else:  # answered or restored: the system answers, the clock stops
             state = HEALTHY
     return state
@@ -94,7 +94,7 @@ class FallbackLog(Protocol):
 class FallbackAdapter:
     """`real` answers while it can; a person answers when it cannot. `system` is the one it stands in for.
 
-    Without a `log` (tests of the adapter alone) the state lives in this object only."""
+    Without a `log` (tests of the adapter alone) the state lives in a MemoryFallbackLog of its own."""
 
     simulates = False
 
@@ -104,7 +104,7 @@ class FallbackAdapter:
         self.real = real
         self.system = system
         self.fallback_after = fallback_after
-        self.log = log
+        self.log: FallbackLog = log if log is not None else MemoryFallbackLog()
         self.last_error: AdapterError | None = None
         self._state: FallbackState | None = None  # read from the log on first use
         self._read_at = 0.0
@@ -120,8 +120,6 @@ class FallbackAdapter:
 
     def _current(self, *, fresh: bool = False) -> FallbackState:
         """The recorded state, read again when asked to or when the copy is older than REREAD_SECONDS."""
-        if self.log is None:
-            return self._state or HEALTHY
         if fresh or self._state is None or time.monotonic() - self._read_at > REREAD_SECONDS:
             self._state = self.log.state(self.system)
             self._read_at = time.monotonic()
@@ -139,6 +137,12 @@ class FallbackAdapter:
     def failing_since(self) -> datetime | None:
         """When the system started failing without answering since, as recorded; None while it answers."""
         return self._current().failing_since
+
+    def supports(self, query: str) -> bool:
+        """The real adapter's questions: the others are handed to a person by the sweep's error, not here."""
+        from engine.systems import supports
+
+        return supports(self.real, query)
 
     @property
     def answers_by_person(self) -> bool:
@@ -174,8 +178,7 @@ class FallbackAdapter:
             return True
         if state.failing_since is None:
             self._keep(FallbackState(False, at))
-            if self.log is not None:
-                self.log.record_failing(self.system, at, f"{self.real.name} fails: {exc.message}")
+            self.log.record_failing(self.system, at, f"{self.real.name} fails: {exc.message}")
             return False
         if at - state.failing_since < self.fallback_after:
             return False
@@ -187,8 +190,7 @@ class FallbackAdapter:
         if self._current().failing_since is None:
             return
         self._keep(HEALTHY)
-        if self.log is not None:
-            self.log.record_answered(self.system, at, reason)
+        self.log.record_answered(self.system, at, reason)
 
     def recover(self, at: datetime) -> bool:
         """While engaged, see whether the real adapter answers again; True when it was restored just now."""
@@ -204,16 +206,12 @@ class FallbackAdapter:
             return False
         with self._lock:
             self._keep(HEALTHY)
-            if self.log is not None:
-                self.log.record(self.system, False, at, f"{self.real.name} answers again")
+            self.log.record(self.system, False, at, f"{self.real.name} answers again")
         return True
 
     def _engage(self, at: datetime, since: datetime, exc: AdapterError) -> None:
         self._keep(FallbackState(True, since))
-        if self.log is not None:
-            self.log.record(
-                self.system, True, at, f"{self.real.name} unreachable since {since.isoformat()}: {exc.message}"
-            )
+        self.log.record(self.system, True, at, f"{self.real.name} unreachable since {since.isoformat()}: {exc.message}")
 
     def perform(self, item: OutboxItem) -> None:
         return None  # real systems are changed by people
@@ -228,7 +226,7 @@ class StoreFallbackLog:
         self.store = store
 
     def state(self, system: str) -> FallbackState:
-        return fold(system, self.store.events("system"))
+        return fold(system, ((e.kind, str(e.data.get("system")), e.at) for e in self.store.events("system")))
 
     def engaged(self, system: str) -> bool:
         return self.state(system).engaged
@@ -244,6 +242,28 @@ class StoreFallbackLog:
 
     def _append(self, kind: str, system: str, at: datetime, reason: str) -> None:
         self.store.append_system_event(WORKER, at, kind, {"system": system, "reason": reason})
+
+
+class MemoryFallbackLog:
+    """The in-memory twin of StoreFallbackLog: one process only, for tests and an adapter used alone."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, datetime, str]] = []  # kind, system, at, reason
+
+    def state(self, system: str) -> FallbackState:
+        return fold(system, ((kind, about, at) for kind, about, at, _ in self.entries))
+
+    def engaged(self, system: str) -> bool:
+        return self.state(system).engaged
+
+    def record(self, system: str, engaged: bool, at: datetime, reason: str) -> None:
+        self.entries.append((ENGAGED if engaged else RESTORED, system, at, reason))
+
+    def record_failing(self, system: str, at: datetime, reason: str) -> None:
+        self.entries.append((FAILING, system, at, reason))
+
+    def record_answered(self, system: str, at: datetime, reason: str) -> None:
+        self.entries.append((ANSWERED, system, at, reason))
 
 
 class SystemStream(Protocol):

@@ -57,6 +57,15 @@ class ManualSystems:
         return isinstance(system, str) and self.systems.adapter_for(system).answers_by_person
 
 
+def supports(adapter: SystemAdapter, query: str) -> bool:
+    """Whether an adapter that answers by itself can answer `query`. An adapter that reads a real system says
+    which it can (`supports`); one that says nothing (the sandbox) answers every catalogue query."""
+    from engine.catalogue import QUERIES
+
+    check = getattr(adapter, "supports", None)
+    return bool(check(query)) if callable(check) else query in QUERIES
+
+
 class EverySystem:
     """Every system counts as manual: replay allows the person's answers wherever they were given."""
 

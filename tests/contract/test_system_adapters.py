@@ -1,34 +1,52 @@
 """One contract for every SystemAdapter, then the sandbox's own behaviour, named after the routine it simulates.
 
-The contract (engine.ports.SystemAdapter): every catalogue query gets an answer, True/False from an adapter
-that answers by itself or None from one where a person answers (`answers_by_person`); every catalogue action
-(and the premise 'fact') is accepted; delivering the same outbox item twice changes nothing anyone can see.
-An unknown query is a programming error on the engine's side (procedures are checked against the catalogue
-at load), so an adapter that answers by itself refuses it with AdapterError(retryable=False): asking again
-cannot help. The manual adapter returns None for it like for any other question: it does not interpret
-queries, the person reads the wait's instructions and answers.
+Every adapter is held to it: the sandbox, the manual adapter, the SS 12000 client against the local server
+(alone, and behind the fallback both while the registry answers and once a person answers for it), and the
+Ping Pong grade feed over a folder of feed documents.
+
+The contract (engine.ports.SystemAdapter): an adapter names itself and says whether a person answers. One that
+answers by itself answers every catalogue query it supports (`engine.systems.supports`; the sandbox supports them
+all) with True/False, and refuses any other with AdapterError(retryable=False) naming the query, since asking
+again cannot help (the fallback then hands it to a person); one where a person answers returns None for every
+question, known or not: it does not interpret queries, the person reads the wait's instructions and answers.
+Every catalogue action (and the premise 'fact') is accepted, and delivering the same outbox item twice changes
+nothing anyone can see. An adapter that simulates refuses an unknown action for good; the others change nothing
+whatever they are handed, since a person changes the real system.
+
+Adapters that read a real system (SS 12000, the grade feed) promise more: a student the system does not know is a
+non-retryable error, never a "no" ("no" is what some waits wait for: "the grade has disappeared"); a system that
+cannot be reached is a retryable AdapterError, from `ask` and from `reachable` alike, never an answer.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from adapters.fallback import FallbackAdapter, MemoryFallbackLog
 from adapters.manual import ManualAdapter
+from adapters.pingpong_feed import PingPongFeedAdapter
 from adapters.sandbox import SandboxAdapter
 from adapters.sql.database import ensure_schema, open_engine
+from adapters.ss12000.adapter import Ss12000Adapter
+from adapters.ss12000.client import Ss12000Settings
+from adapters.ss12000.mirror import SyncPolicy
+from adapters.ss12000.server import LocalServer, komvux_world
 from engine.catalogue import ACTIONS, QUERIES
 from engine.errors import AdapterError
 from engine.ports import OutboxItem, SystemAdapter
+from engine.systems import supports
 from engine.values import JsonValue
 
 T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
 SYSTEMS = ("BER", "ED")
 STUDENT = "19121212-1212"
+STRANGER = "19460823-9986"  # a valid personnummer that neither the local registry nor the feed folder knows
 OLD, NEW = "MA1A-HT24", "MA1B-HT24"
 # Values for the catalogue's parameters, so that actions and queries talk about the same things; a parameter
 # added to the catalogue later gets a value of its own.
@@ -44,6 +62,28 @@ VALUES: dict[str, JsonValue] = {
 }
 SUBJECTS: list[dict[str, JsonValue]] = [{"student": STUDENT, "group": OLD}, {"student": STUDENT, "group": NEW}]
 MOMENTS = [T0, T0 + timedelta(minutes=10), T0 + timedelta(minutes=15), T0 + timedelta(hours=5)]  # every delay passed
+TOKEN = "contract-token-PLANTED"
+# The registry is synced again only when asked about an earlier moment: the snapshots ask moment by moment.
+ONCE_A_DAY = SyncPolicy(refresh=timedelta(days=1), overlap=timedelta(minutes=5), full_every=timedelta(days=1))
+
+# One student's complete list in Ping Pong's feed: a grade on OLD, none on NEW.
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<betyg xmlns="http://pingpong.se/schemas/grades/v1.1" from="2024-06-01T00:00:00" tom="2024-06-02T00:00:00">
+  <elev id="19121212-1212">
+    <kursbetyg>
+      <value>C</value>
+      <datum>2024-05-30</datum>
+      <prövning>false</prövning>
+      <betygsgrupp>MA1A-HT24</betygsgrupp>
+      <skola>S1</skola>
+      <beslutsfattare roll="LÄRARE"><person>P1</person></beslutsfattare>
+      <skolform>VUX</skolform>
+      <kurskod>MATMAT01a</kurskod>
+      <omdöme>false</omdöme>
+    </kursbetyg>
+  </elev>
+</betyg>
+"""
 
 
 def _item(
@@ -69,15 +109,24 @@ def _catalogue_items() -> list[OutboxItem]:
 
 
 def _snapshot(adapter: SystemAdapter) -> dict[tuple[str, str, str, datetime], bool | None]:
-    """Every answer anyone could see: each query (on both groups), system and moment of interest."""
+    """Every answer anyone could see: each supported query (on both groups), system and moment of interest."""
     answers: dict[tuple[str, str, str, datetime], bool | None] = {}
-    for query, spec in QUERIES.items():
-        for group in (OLD, NEW):
-            args = _args(spec.params, group=group)
-            for system in SYSTEMS:
-                for at in MOMENTS:
+    for at in MOMENTS:
+        for query, spec in QUERIES.items():
+            if not adapter.answers_by_person and not supports(adapter, query):
+                continue
+            for group in (OLD, NEW):
+                args = _args(spec.params, group=group)
+                for system in SYSTEMS:
                     answers[(system, query, group, at)] = adapter.ask(system, query, args, at)
     return answers
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # closed again: a connection to it is refused
 
 
 @pytest.fixture
@@ -88,12 +137,74 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxAdapter]:
     engine.dispose()
 
 
-@pytest.fixture(params=["sandbox", "manual"])
+@pytest.fixture(scope="module")
+def registry_url() -> Iterator[str]:
+    """The local SS 12000 server with the synthetic Komvux data, filled the day before T0."""
+    world, _ = komvux_world(lambda: T0, at=T0 - timedelta(days=1))
+    with LocalServer(world, token=TOKEN) as server:
+        yield server.url
+
+
+def _registry(url: str) -> Ss12000Adapter:
+    from adapters.secret import Secret
+
+    settings = Ss12000Settings(url, Secret(TOKEN, "contract"), timeout=10.0, page_size=500)
+    return Ss12000Adapter(settings, system="BER", policy=ONCE_A_DAY)
+
+
+@pytest.fixture
+def registry(registry_url: str) -> Iterator[Ss12000Adapter]:
+    adapter = _registry(registry_url)
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> PingPongFeedAdapter:
+    folder = tmp_path / "pingpong"
+    folder.mkdir()
+    (folder / "2024-06-02.xml").write_text(FEED, encoding="utf-8")
+    return PingPongFeedAdapter(folder, system="Ping Pong")
+
+
+ADAPTERS = ["sandbox", "manual", "ss12000", "pingpong_feed", "ss12000+fallback", "ss12000+fallback-engaged"]
+
+
+@pytest.fixture(params=ADAPTERS)
 def adapter(request: pytest.FixtureRequest) -> SystemAdapter:
-    if request.param == "sandbox":
-        adapter: SystemAdapter = request.getfixturevalue("sandbox")
-        return adapter
-    return ManualAdapter()
+    kind: str = request.param
+    if kind in ("sandbox", "pingpong_feed"):
+        made: SystemAdapter = request.getfixturevalue("sandbox" if kind == "sandbox" else "feed")
+        return made
+    if kind == "manual":
+        return ManualAdapter()
+    registry: Ss12000Adapter = request.getfixturevalue("registry")
+    if kind == "ss12000":
+        return registry
+    log = MemoryFallbackLog()
+    if kind.endswith("engaged"):
+        log.record("BER", True, T0 - timedelta(hours=1), "unreachable (planted)")
+    # cast: engine.ports.SystemAdapter declares name and answers_by_person as plain attributes, the fallback
+    # computes them (read-only properties), which mypy's protocol check tells apart
+    return cast(SystemAdapter, FallbackAdapter(registry, "BER", timedelta(minutes=30), log))
+
+
+@pytest.fixture(params=["ss12000", "pingpong_feed"])
+def reader(request: pytest.FixtureRequest) -> SystemAdapter:
+    """An adapter that reads a real system."""
+    made: SystemAdapter = request.getfixturevalue("registry" if request.param == "ss12000" else "feed")
+    return made
+
+
+@pytest.fixture(params=["ss12000", "pingpong_feed"])
+def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A reader whose system cannot be reached: nothing listens on the port, the feed folder is not there."""
+    if request.param == "pingpong_feed":
+        yield PingPongFeedAdapter(tmp_path / "not-mounted", system="Ping Pong")
+        return
+    adapter = _registry(f"http://127.0.0.1:{_closed_port()}/v2.0")
+    yield adapter
+    adapter.close()
 
 
 # -- the contract, for every adapter ------------------------------------------------------------------------
@@ -102,16 +213,34 @@ def adapter(request: pytest.FixtureRequest) -> SystemAdapter:
 def test_an_adapter_names_itself_and_says_whether_a_person_answers(adapter: SystemAdapter) -> None:
     assert isinstance(adapter.name, str) and adapter.name
     assert isinstance(adapter.answers_by_person, bool)
+    assert isinstance(adapter.simulates, bool)
 
 
 @pytest.mark.parametrize("query", list(QUERIES))
 @pytest.mark.parametrize("system", SYSTEMS)
-def test_every_catalogue_query_is_answered(adapter: SystemAdapter, query: str, system: str) -> None:
-    answer = adapter.ask(system, query, _args(QUERIES[query].params), T0)
+def test_every_catalogue_query_is_answered_or_refused_for_good(adapter: SystemAdapter, query: str, system: str) -> None:
+    args = _args(QUERIES[query].params)
     if adapter.answers_by_person:
-        assert answer is None, "a person answers: the adapter must leave the question to them"
-    else:
-        assert isinstance(answer, bool)
+        assert adapter.ask(system, query, args, T0) is None, "a person answers: the adapter must leave it to them"
+        return
+    if supports(adapter, query):
+        assert isinstance(adapter.ask(system, query, args, T0), bool)
+        return
+    with pytest.raises(AdapterError, match=query) as caught:
+        adapter.ask(system, query, args, T0)
+    assert caught.value.retryable is False
+
+
+def test_a_supported_question_about_a_known_subject_gets_yes_and_no(adapter: SystemAdapter) -> None:
+    """Not one fixed answer: the grade on OLD is there, the one on NEW is not (in the sandbox once the premise
+    says so). Where a person answers, both are theirs."""
+    if adapter.answers_by_person:
+        assert [adapter.ask("BER", "grade_registered", s, T0) for s in SUBJECTS] == [None, None]
+        return
+    if adapter.simulates:
+        adapter.perform(_item("C1.premise.0", "BER", "fact", dict(SUBJECTS[0]), query="grade_registered", value=True))
+    assert adapter.ask("BER", "grade_registered", SUBJECTS[0], T0) is True
+    assert adapter.ask("BER", "grade_registered", SUBJECTS[1], T0) is False
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
@@ -140,19 +269,50 @@ def test_an_unknown_query_is_refused_for_good_or_left_to_the_person(adapter: Sys
     if adapter.answers_by_person:
         assert adapter.ask("BER", "grade_vanished", {"student": STUDENT}, T0) is None
         return
+    assert not supports(adapter, "grade_vanished")
     with pytest.raises(AdapterError, match="grade_vanished") as caught:
         adapter.ask("BER", "grade_vanished", {"student": STUDENT}, T0)
     assert caught.value.retryable is False
 
 
-def test_an_unknown_action_is_refused_for_good_or_left_to_the_person(adapter: SystemAdapter) -> None:
+def test_an_unknown_action_is_refused_for_good_by_a_simulation_and_changes_nothing_elsewhere(
+    adapter: SystemAdapter,
+) -> None:
     item = _item("C1.2.p0.steg", "ED", "delete_student", {"student": STUDENT})
-    if adapter.answers_by_person:
-        adapter.perform(item)  # the person does whatever the instructions say; nothing to refuse
+    if not adapter.simulates:
+        before = _snapshot(adapter)
+        adapter.perform(item)  # a person does whatever the instructions say in the real system
+        assert _snapshot(adapter) == before
         return
     with pytest.raises(AdapterError, match="delete_student") as caught:
         adapter.perform(item)
     assert caught.value.retryable is False
+
+
+# -- the contract of adapters that read a real system ---------------------------------------------------------
+
+
+def test_a_reader_never_answers_no_about_a_student_it_does_not_know(reader: SystemAdapter) -> None:
+    assert reader.ask("BER", "grade_registered", SUBJECTS[0], T0) is True  # the system answers
+
+    with pytest.raises(AdapterError, match=r"1946\d{4}-?") as caught:
+        reader.ask("BER", "grade_registered", {"student": STRANGER, "group": OLD}, T0)
+
+    assert caught.value.retryable is False
+
+
+def test_a_reader_says_when_its_system_answers(reader: Any) -> None:
+    assert reader.reachable(T0) is None
+
+
+def test_a_reader_whose_system_cannot_be_reached_fails_retryably_and_never_answers(unreachable: Any) -> None:
+    with pytest.raises(AdapterError) as asked:
+        unreachable.ask("BER", "grade_registered", SUBJECTS[0], T0)
+    with pytest.raises(AdapterError) as probed:
+        unreachable.reachable(T0)
+
+    assert asked.value.retryable is True and probed.value.retryable is True
+    assert asked.value.hint
 
 
 # -- the sandbox, as the routine describes BER and ED ---------------------------------------------------------
