@@ -88,21 +88,29 @@ _INTERACTIVE = """
 }
 """
 
-_FOCUSED = "() => (document.activeElement && document.activeElement.dataset.a11yId) || null"
+_RECORD_FOCUS = """
+() => {
+  window.__a11ySeen = [];
+  document.addEventListener('focusin', e => {
+    const id = e.target && e.target.dataset && e.target.dataset.a11yId;
+    if (id) window.__a11ySeen.push(id);
+  }, true);
+}
+"""
 
 
-def keyboard_unreachable(page: Page, limit: int = 400) -> list[str]:
+def keyboard_unreachable(page: Page) -> list[str]:
     """The visible interactive elements that pressing Tab from the top of the page never focuses."""
     wanted: list[dict[str, str]] = page.evaluate(_INTERACTIVE)
     # start from the top of the document, as after loading the page: blur, and move the starting point there
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     page.mouse.click(0, 0)
+    page.evaluate(_RECORD_FOCUS)  # focus is recorded in the page: one round trip per Tab, not two
     seen: set[str] = set()
-    for _ in range(min(limit, 2 * len(wanted) + 5)):
-        page.keyboard.press("Tab")
-        current = page.evaluate(_FOCUSED)
-        if current is not None:
-            if current in seen and len(seen) == len(wanted):
-                break
-            seen.add(current)
+    for presses in (len(wanted) + 3, len(wanted) + 2):  # the second round is for a page that starts mid-way
+        for _ in range(presses):
+            page.keyboard.press("Tab")
+        seen = set(page.evaluate("() => window.__a11ySeen"))
+        if len(seen) == len(wanted):
+            break
     return [w["html"] for w in wanted if w["id"] not in seen]
