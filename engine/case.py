@@ -58,8 +58,11 @@ class Case:
     @property
     def overdue_at(self) -> datetime | None:
         """When the case becomes overdue: its wait runs past its time, or a deadline passes unmet."""
-        moments = [m for m in (self.wait.overdue_at if self.wait else None, self.deadline_at) if m is not None]
-        return min(moments) if moments else None
+        waited = self.wait.overdue_at if self.wait is not None else None
+        deadline = self.deadline_at
+        if waited is None or deadline is None:
+            return deadline if waited is None else waited
+        return min(waited, deadline)
 
     def display_status(self, now: datetime) -> DisplayStatus:
         overdue_at = self.overdue_at
@@ -70,10 +73,13 @@ class Case:
     def evolve(self, **changes: object) -> Case:
         """A copy with some fields changed. Not dataclasses.replace: that re-runs __init__, and a step makes a
         handful of these (Case has no validation to re-run)."""
-        for name in changes:
-            if name not in self.__dataclass_fields__:
-                raise TypeError(f"Case has no field {name!r}")
+        if not changes.keys() <= _FIELDS:
+            unknown = sorted(changes.keys() - _FIELDS)
+            raise TypeError(f"Case has no field {unknown[0]!r}")
         copy = object.__new__(Case)
         copy.__dict__.update(self.__dict__)
         copy.__dict__.update(changes)
         return copy
+
+
+_FIELDS = frozenset(Case.__dataclass_fields__)

@@ -4,6 +4,10 @@ A procedure's steps become states and its buttons, routes and automatic moves be
 not added to the machine (that would not scale); each move fires the trigger on a throw-away model that
 carries the case's state and data. Names were checked at load (transitions checks them only when an event
 fires), so a trigger that is not possible here is a plain `None`, never a surprise.
+
+Most moves (a button, an option, a notification passing on) have one transition without a condition: the
+machine's answer for that step and trigger cannot depend on the case, so it is kept after the machine has
+given it once. A move whose answer depends on the case's data (a route, a check) fires the machine every time.
 """
 
 from __future__ import annotations
@@ -68,6 +72,25 @@ class CompiledMachine:
         )
         for step in procedure.steps:
             self._add(step)
+        # (state, trigger) -> the state the machine moved to; only for moves whose answer cannot vary
+        self._answers: dict[tuple[str, str], str | None] = {}
+        self._fixed = self._fixed_moves()
+
+    def _fixed_moves(self) -> frozenset[tuple[str, str]]:
+        """The moves whose answer the machine gives regardless of the case: the first transition it would try has
+        no condition, and the machine runs no callbacks (the machine is built without any; checked, not assumed)."""
+        machine = self._machine
+        if any(
+            (machine.prepare_event, machine.finalize_event, machine.before_state_change, machine.after_state_change)
+        ) or any(state.on_enter or state.on_exit for state in machine.states.values()):
+            return frozenset()
+        fixed = set()
+        for name, event in machine.events.items():
+            for state, transitions in event.transitions.items():
+                first = transitions[0] if transitions else None
+                if first is not None and not (first.conditions or first.prepare or first.before or first.after):
+                    fixed.add((state, name))
+        return frozenset(fixed)
 
     def _add(self, step: Any) -> None:
         add = self._machine.add_transition
@@ -100,13 +123,18 @@ class CompiledMachine:
         self, state: str, trigger: str, data: Mapping[str, Any], switches: RuleSwitches = NO_SWITCHES
     ) -> str | None:
         """The state after `trigger` from `state`, or None when it is not possible or no condition holds."""
+        key = (state, trigger)
+        answers = self._answers
+        if key in answers:
+            return answers[key]
         event = self._machine.events.get(trigger)
         if event is None or state not in event.transitions:
             return None
         model = _Model(state, data, switches)
-        if not event.trigger(model):
-            return None
-        return model.state
+        target = model.state if event.trigger(model) else None
+        if key in self._fixed:
+            answers[key] = target
+        return target
 
 
 class MachineCache:

@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from engine.access import WORKER, User, describe_access, may_act
 from engine.case import Case, DisplayStatus
@@ -205,7 +205,21 @@ class Rutin:
     def view(self, case: Case) -> CaseView:
         return case_view(self.pinned(case.procedure_hash), case, self.now(), self.systems.manual, self.lang)
 
-    def do(self, case_id: str, action: str, fields: Mapping[str, object], actor: str) -> CaseView:
+    @overload
+    def do(
+        self, case_id: str, action: str, fields: Mapping[str, object], actor: str, *, show: Literal[True] = True
+    ) -> CaseView: ...
+
+    @overload
+    def do(
+        self, case_id: str, action: str, fields: Mapping[str, object], actor: str, *, show: Literal[False]
+    ) -> Case: ...
+
+    def do(
+        self, case_id: str, action: str, fields: Mapping[str, object], actor: str, *, show: bool = True
+    ) -> CaseView | Case:
+        """Do an action at the case's step as the actor: the view of the case after it, or with `show=False` the
+        case as stored (for callers that show nothing: the view costs as much as a tenth of the step)."""
         found, case = self.store.load_step(case_id, actor)  # one read for both: this is every step's hot path
         user = found or self.user(actor)
         loaded = self.pinned(case.procedure_hash)
@@ -242,7 +256,7 @@ class Rutin:
         items = self.outbox(outcome)
         self.store.commit(case, outcome.case, outcome.events, items, self.timers(loaded, outcome.case))
         self.perform_now(items)
-        return self.view(outcome.case)
+        return self.view(outcome.case) if show else outcome.case
 
     def _translate(self, refused: ActionRefused) -> None:
         if self.lang in refused.translations:

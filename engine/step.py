@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from engine.case import Case, Wait
+from engine.case import Case, Status, Wait
 from engine.duration import parse_duration
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.expression import parse_expression
@@ -28,6 +29,7 @@ from engine.procedure import (
     Input,
     LoadedProcedure,
     NotifyStep,
+    Procedure,
     TaskStep,
     WaitStep,
 )
@@ -143,9 +145,7 @@ def start_case(
 ) -> Outcome:
     data = parse_inputs(loaded.procedure.inputs, inputs, today=swedish_date(now))
     first = loaded.procedure.first_step
-    case = Case(case_id, loaded.id, loaded.hash, first, "open", data, 0, GENESIS, now, now, actor)
-    case, path, mails = _settle(loaded, machine, case, now, manual_systems, switches)
-    case = _bookkeep(loaded, case, (), path)
+    state, path, mails, (status, wait) = _settle(loaded, machine, case_id, first, data, now, manual_systems, switches)
     event = seal(
         case_id,
         1,
@@ -156,10 +156,12 @@ def start_case(
         step=None,
         action=None,
         data=_with_rules_off({"inputs": data, "path": path}, loaded, path, switches),
-        state=case.state,
+        state=state,
         procedure_hash=loaded.hash,
     )
-    return Outcome(case.evolve(version=1, head_hash=event.hash), [event], mails)
+    route = (*path, state)
+    case = Case(case_id, loaded.id, loaded.hash, state, status, data, 1, event.hash, now, now, actor, wait, route)
+    return Outcome(_with_deadline(loaded, case), [event], mails)
 
 
 def advance(
@@ -196,7 +198,7 @@ def advance(
                 for n in move.fields
             ]
         )
-    data = {**case.data, **entered}
+    data = {**case.data, **entered} if entered else case.data  # unchanged: the same dict (the store sees it is)
     if trigger == NOT_YET:
         return _not_yet(loaded, case, step, move)
     target = machine.fire(case.state, trigger, data, switches)
@@ -206,27 +208,36 @@ def advance(
             state=case.state,
             sv=(f"'{move.action}' går inte att göra i steget '{step.id}'", None),
         )
-    moved = case.evolve(state=target, data=data, updated_at=move.at, wait=None, status="open")
-    moved, path, mails = _settle(loaded, machine, moved, move.at, manual_systems, switches)
-    moved = _bookkeep(loaded, moved, case.route, path)
+    state, path, mails, (status, wait) = _settle(
+        loaded, machine, case.id, target, data, move.at, manual_systems, switches
+    )
     performs = _performs(step, data)
     kind = "wait_satisfied" if trigger == SATISFIED else "wait_confirmed" if isinstance(step, WaitStep) else "step_done"
     event_data: dict[str, Any] = _with_rules_off({"fields": entered, "path": path}, loaded, path, switches)
     if move.source:
         event_data["source"] = move.source
-    event = _next_event(case, move, kind, step.id, trigger, event_data, moved.state)
-    return Outcome(moved.evolve(version=event.seq, head_hash=event.hash), [event], mails, performs)
+    event = _next_event(case, move, kind, step.id, trigger, event_data, state)
+    # one copy of the case with everything the move changed (each copy costs as much as a small step of its own)
+    moved = case.evolve(
+        state=state,
+        status=status,
+        data=data,
+        wait=wait,
+        updated_at=move.at,
+        route=(*case.route, *path, state),  # the steps just passed, and where the case stopped
+        version=event.seq,
+        head_hash=event.hash,
+    )
+    return Outcome(_with_deadline(loaded, moved), [event], mails, performs)
 
 
-def _bookkeep(loaded: LoadedProcedure, case: Case, before: tuple[str, ...], path: list[str]) -> Case:
-    """Extend the route with the steps just passed and where the case stopped; recompute its next deadline."""
-    route = before + tuple(path) + (case.state,)
-    moved = case.evolve(route=route)
+def _with_deadline(loaded: LoadedProcedure, case: Case) -> Case:
+    """Recompute the case's next unmet deadline (a procedure without deadlines has none to recompute)."""
     if not loaded.procedure.deadlines:
-        return moved
+        return case
     from engine.deadlines import next_deadline
 
-    return moved.evolve(deadline_at=next_deadline(loaded.procedure, moved))
+    return case.evolve(deadline_at=next_deadline(loaded.procedure, case))
 
 
 def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, internal: bool) -> str:
@@ -265,31 +276,37 @@ def public_actions(step: AnyStep, manual_systems: Container[str]) -> list[str]:
     return []
 
 
+Stop = tuple[Status, Wait | None]  # the case's status where it stopped, and its wait if it waits
+
+
 def _settle(
     loaded: LoadedProcedure,
     machine: CompiledMachine,
-    case: Case,
+    case_id: str,
+    state: str,
+    data: dict[str, JsonValue],
     now: datetime,
     manual_systems: Container[str],
     switches: RuleSwitches,
-) -> tuple[Case, list[str], list[MailDraft]]:
-    """Run the automatic steps (routes, checks, notifications) until a person or another system is needed."""
+) -> tuple[str, list[str], list[MailDraft], Stop]:
+    """Run the automatic steps (routes, checks, notifications) from `state` until a person or another system is
+    needed: where the case stops, the automatic steps passed, the mails written, and the status it stops in."""
     procedure = loaded.procedure
     path: list[str] = []
     mails: list[MailDraft] = []
     for _ in range(len(procedure.steps) + 1):
-        step = procedure.step(case.state)
+        step = procedure.step(state)
         trigger = _automatic_trigger(step)
         if trigger is None:
-            return _arrive(case, step, now, manual_systems), path, mails
+            return state, path, mails, _arrive(step, now, manual_systems)
         if isinstance(step, NotifyStep):
-            mails.append(draft_mail(loaded, step, case))
-        target = machine.fire(case.state, trigger, case.data, switches)
+            mails.append(_draft(loaded, step, case_id, data))
+        target = machine.fire(state, trigger, data, switches)
         if target is None:
-            raise _blocked(step, case.data, switches)
+            raise _blocked(step, data, switches)
         path.append(step.id)
-        case = case.evolve(state=target)
-    raise ActionRefused("the procedure's automatic steps loop without stopping", state=case.state)
+        state = target
+    raise ActionRefused("the procedure's automatic steps loop without stopping", state=state)
 
 
 def _automatic_trigger(step: AnyStep) -> str | None:
@@ -363,22 +380,28 @@ def _blocked(step: AnyStep, data: Mapping[str, JsonValue], switches: RuleSwitche
     )
 
 
-def _arrive(case: Case, step: AnyStep, now: datetime, manual_systems: Container[str]) -> Case:
+def _arrive(step: AnyStep, now: datetime, manual_systems: Container[str]) -> Stop:
     if isinstance(step, EndStep):
-        return case.evolve(status="done", wait=None, updated_at=now)
+        return "done", None
     if isinstance(step, WaitStep):
         by_person = step.system in manual_systems
-        first_look = parse_duration(step.expected if by_person else step.check_every)
+        first_look = _duration(step.expected if by_person else step.check_every)
         wait = Wait(
             step.id,
             now,
             now + first_look,
-            now + parse_duration(step.expected),
-            now + parse_duration(step.overdue_after),
+            now + _duration(step.expected),
+            now + _duration(step.overdue_after),
             by_person=by_person,
         )
-        return case.evolve(status="waiting", wait=wait, updated_at=now)
-    return case.evolve(status="open", wait=None, updated_at=now)
+        return "waiting", wait
+    return "open", None
+
+
+@lru_cache(maxsize=256)
+def _duration(text: str) -> timedelta:
+    """A step's duration, parsed once per text (they were validated at load; a step parses up to three)."""
+    return parse_duration(text)
 
 
 def _not_yet(loaded: LoadedProcedure, case: Case, step: AnyStep, move: Move) -> Outcome:
@@ -386,7 +409,7 @@ def _not_yet(loaded: LoadedProcedure, case: Case, step: AnyStep, move: Move) -> 
     wait = Wait(
         case.wait.step,
         case.wait.started_at,
-        move.at + parse_duration(step.check_every),
+        move.at + _duration(step.check_every),
         case.wait.expected_by,
         case.wait.overdue_at,
         True,
@@ -455,10 +478,30 @@ def resolve_arg(name: str, data: Mapping[str, JsonValue]) -> JsonValue:
 
 
 def draft_mail(loaded: LoadedProcedure, step: NotifyStep, case: Case) -> MailDraft:
-    specs = {i.name: i for i in loaded.procedure.inputs}
-    for s in loaded.procedure.steps:
+    return _draft(loaded, step, case.id, case.data)
+
+
+def _value_specs(procedure: Procedure) -> dict[str, Input]:
+    """Every input and field of the procedure by name, made once per procedure version (a mail shows values by
+    their kind: a personnummer masked, a choice by its label)."""
+    held = _SPECS.get(id(procedure))
+    if held is not None and held[0] is procedure:  # the entry holds the procedure, so its id cannot be reused
+        return held[1]
+    found = {i.name: i for i in procedure.inputs}
+    for s in procedure.steps:
         if isinstance(s, TaskStep):
-            specs.update({f.name: f for f in s.fields})
+            found.update({f.name: f for f in s.fields})
+    if len(_SPECS) >= 64:  # bounded, as the machines are: memory does not grow with versions in use
+        _SPECS.clear()
+    _SPECS[id(procedure)] = (procedure, found)
+    return found
+
+
+_SPECS: dict[int, tuple[Procedure, dict[str, Input]]] = {}
+
+
+def _draft(loaded: LoadedProcedure, step: NotifyStep, case_id: str, data: Mapping[str, JsonValue]) -> MailDraft:
+    specs = _value_specs(loaded.procedure)
 
     def show(name: str, value: object) -> str:
         spec = specs.get(name)
@@ -474,8 +517,8 @@ def draft_mail(loaded: LoadedProcedure, step: NotifyStep, case: Case) -> MailDra
             return next((c.label for c in spec.choices if c.value == value), str(value))
         return str(value)
 
-    values = {**case.data, "case_id": case.id}
-    to = step.to if "@" in step.to else str(case.data.get(step.to, ""))
+    values = {**data, "case_id": case_id}
+    to = step.to if "@" in step.to else str(data.get(step.to, ""))
     return MailDraft(to, render(step.subject, values, show), render(step.body, values, show), step.id)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, upda
 from sqlalchemy.exc import OperationalError
 
 from adapters.sql.fastpath import Prepared
-from adapters.sql.rows import case_from_row, case_row, event_row, outbox_row
-from adapters.sql.tables import cases, events, outbox, streams, users
+from adapters.sql.rows import CASE_COLUMNS, USER_COLUMNS, ReadTexts, case_from_row, case_row, event_row, outbox_row
+from adapters.sql.tables import cases, events, outbox, procedure_versions, streams, users
 from engine.case import Case
 from engine.errors import RutinError, StaleCase
 from engine.history import Event
@@ -62,16 +62,15 @@ class _Hot:
 
     def __init__(self, engine: Engine) -> None:
         p = bindparam
+        case_columns = (*(cases.c[name] for name in CASE_COLUMNS), streams.c.version, streams.c.head_hash)
         self.load_case = Prepared(
             engine,
-            select(cases, streams.c.version, streams.c.head_hash)
-            .join(streams, streams.c.id == cases.c.id)
-            .where(cases.c.id == p("case_id")),
+            select(*case_columns).join(streams, streams.c.id == cases.c.id).where(cases.c.id == p("case_id")),
         )
         self.get_user = Prepared(engine, select(users).where(users.c.name == p("name")))
-        self.load_step = Prepared(
+        self.load_step = Prepared(  # the case (CASE_WIDTH columns by position), then the user's USER_COLUMNS
             engine,
-            select(cases, streams.c.version, streams.c.head_hash, *(c.label(f"u_{c.name}") for c in users.c))
+            select(*case_columns, *(users.c[name].label(f"u_{name}") for name in USER_COLUMNS))
             .select_from(cases.join(streams, streams.c.id == cases.c.id).outerjoin(users, users.c.name == p("actor")))
             .where(cases.c.id == p("case_id")),
         )
@@ -90,16 +89,15 @@ class _Hot:
         self.stream_version = Prepared(
             engine, select(streams.c.version).where(streams.c.id == p("sid")).with_for_update()
         )
+        self.procedure_version = Prepared(  # the version a case runs on, read once per process and version
+            engine,
+            select(procedure_versions.c.text, procedure_versions.c.data).where(procedure_versions.c.hash == p("hash")),
+        )
         self.update_case = Prepared(
             engine, update(cases).where(cases.c.id == p("cid")).values({c: p(f"v_{c}") for c in _CASE_ROW})
         )
         self.insert_event = Prepared(engine, insert(events).values({c: p(f"v_{c}") for c in _EVENT_ROW}))
         self.insert_outbox = Prepared(engine, insert(outbox).values({c: p(f"v_{c}") for c in _OUTBOX_ROW}))
-
-
-def prefixed(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row's values named as the hot statements' parameters (`v_<column>`)."""
-    return {f"v_{k}": v for k, v in row.items()}
 
 
 class StoreBase:
@@ -113,6 +111,7 @@ class StoreBase:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._hot = _Hot(engine)
+        self._texts = ReadTexts()  # the JSON the hot path read, written back unencoded when unchanged
 
     # -- transactions ------------------------------------------------------------------------------
 

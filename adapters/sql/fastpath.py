@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -20,25 +20,78 @@ from sqlalchemy.sql import ClauseElement
 
 
 class Prepared:
-    """One statement, compiled for one dialect; `run` takes named values and executes it."""
+    """One statement, compiled for one dialect on first use; `run` takes named values and executes it.
+
+    `run_row` takes a row as the rows module builds it, keyed by column name: a parameter named `v_<column>`
+    (the name SQLAlchemy needs for a value in SET or VALUES) takes the row's `<column>`, any other its own name.
+    Compiling waits for the first use: a CLI command is a fresh process that runs a few of a store's statements.
+    """
 
     def __init__(self, engine: Engine, statement: ClauseElement) -> None:
-        compiled = statement.compile(dialect=engine.dialect)
-        self.sql = compiled.string
+        self._engine = engine
+        self._statement = statement
+        self._sql: str | None = None  # set last by _compile: once it is set, so is everything else
+
+    def _compile(self) -> str:
+        compiled = self._statement.compile(dialect=self._engine.dialect)
         order = getattr(compiled, "positiontup", None)  # set for positional paramstyles (SQLite: qmark)
-        self.positional: tuple[str, ...] | None = tuple(order) if order else None
+        positional: tuple[str, ...] | None = tuple(order) if order else None
+        self._positional = positional
         # values fixed in the statement itself (a LIMIT 1, a literal): used when the caller does not give them
         binds = getattr(compiled, "binds", {})
-        self.fixed = {name: bind.value for name, bind in binds.items() if bind.value is not None}
+        self._fixed = {name: bind.value for name, bind in binds.items() if bind.value is not None}
+        names: tuple[str, ...] = positional if positional is not None else tuple(binds)
+        self._names = names
+        # `run` with every value given by the caller (no fixed ones): picked in the statement's order in C
+        picks = positional is not None and len(names) > 1 and not self._fixed
+        self._given: Callable[[Mapping[str, Any]], Any] | None = itemgetter(*names) if picks else None
+        keys = tuple(name[2:] if name.startswith("v_") else name for name in names)
+        self._keys = keys
+        # itemgetter picks a row's values in the statement's order in C; it gives a bare value for one key
+        self._pick: Callable[[Mapping[str, Any]], Any] = (
+            itemgetter(*keys) if len(keys) > 1 else (lambda row: tuple(row[k] for k in keys))
+        )
+        self._sql = sql = compiled.string
+        return sql
+
+    @property
+    def sql(self) -> str:
+        return self._sql if self._sql is not None else self._compile()
+
+    @property
+    def positional(self) -> tuple[str, ...] | None:
+        if self._sql is None:
+            self._compile()
+        return self._positional
+
+    @property
+    def fixed(self) -> dict[str, Any]:
+        if self._sql is None:
+            self._compile()
+        return self._fixed
 
     def args(self, values: Mapping[str, Any]) -> Any:
-        if self.positional is None:
-            return {**self.fixed, **values}
-        fixed = self.fixed
-        return tuple(values[name] if name in values else fixed[name] for name in self.positional)
+        if self._sql is None:
+            self._compile()
+        if self._positional is None:
+            return {**self._fixed, **values}
+        if self._given is not None:
+            return self._given(values)
+        fixed = self._fixed
+        return tuple(values[name] if name in values else fixed[name] for name in self._positional)
 
     def run(self, cursor: Any, values: Mapping[str, Any]) -> Any:
-        cursor.execute(self.sql, self.args(values))
+        args = self.args(values)
+        cursor.execute(self._sql, args)
+        return cursor
+
+    def run_row(self, cursor: Any, row: Mapping[str, Any]) -> Any:
+        """Execute with a row keyed by column name (see the class); every parameter must be in it."""
+        sql = self._sql if self._sql is not None else self._compile()
+        if self._positional is not None:
+            cursor.execute(sql, self._pick(row))
+        else:
+            cursor.execute(sql, {name: row[key] for name, key in zip(self._names, self._keys, strict=True)})
         return cursor
 
 
@@ -73,31 +126,56 @@ def release(engine: Engine) -> None:
         held.connection = held.cursor = None
 
 
-@contextmanager
-def transaction(engine: Engine, *, write: bool) -> Iterator[Any]:
-    """A driver cursor in a transaction: BEGIN IMMEDIATE for SQLite writes (see database.py), commit or roll back."""
-    held = _held(engine)
-    raw, cursor = held.connection, held.cursor
-    sqlite = engine.dialect.name == "sqlite"
-    try:
-        if sqlite and write:  # a read is one statement: SQLite's autocommit is consistent enough for it
-            cursor.execute("BEGIN IMMEDIATE")
-        yield cursor
-        if sqlite:
-            if write:
-                cursor.execute("COMMIT")
-        else:
-            raw.commit()
-    except BaseException:
+class transaction:  # named as the function it replaced: `with transaction(engine, write=True) as cursor:`
+    """A driver cursor in a transaction: BEGIN IMMEDIATE for SQLite writes (see database.py), commit or roll back.
+
+    A class rather than a @contextmanager generator: a step opens two or three of these, and the generator's
+    machinery cost more than the BEGIN it wraps.
+    """
+
+    __slots__ = ("_cursor", "_engine", "_raw", "_sqlite", "_write")
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def __enter__(self) -> Any:
+        held = _held(self._engine)
+        self._raw, cursor = held.connection, held.cursor
+        self._cursor = cursor
+        if self._sqlite and self._write:  # a read is one statement: SQLite's autocommit is consistent enough for it
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._roll_back()
+                raise
+        return cursor
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if kind is not None:
+            self._roll_back()
+            return
         try:
-            if sqlite:
+            if self._sqlite:
+                if self._write:
+                    self._cursor.execute("COMMIT")
+            else:
+                self._raw.commit()
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def _roll_back(self) -> None:
+        raw = self._raw
+        try:
+            if self._sqlite:
                 if raw.driver_connection is not None and raw.driver_connection.in_transaction:
-                    cursor.execute("ROLLBACK")
+                    self._cursor.execute("ROLLBACK")
             else:
                 raw.rollback()
         except Exception:  # the connection itself is broken: drop it, the next call opens a new one
-            release(engine)
-        raise
+            release(self._engine)
 
 
 def is_locked(error: BaseException) -> bool:

@@ -15,10 +15,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
-from adapters.sql.base_store import prefixed
 from adapters.sql.fastpath import transaction
 from adapters.sql.outbox_store import OutboxStore
-from adapters.sql.rows import event_from_row, from_iso, iso, named, outbox_row
+from adapters.sql.rows import (
+    CASE_WIDTH,
+    case_from_values,
+    case_row,
+    event_from_row,
+    from_iso,
+    iso,
+    outbox_row,
+    user_from_values,
+)
 from adapters.sql.tables import cases, events, procedure_versions, streams
 from adapters.sql.timer_store import TimerStore
 from adapters.sql.user_store import UserStore
@@ -59,15 +67,11 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
             return list(conn.execute(select(procedure_versions.c.hash).order_by(procedure_versions.c.hash)).scalars())
 
     def procedure_version(self, procedure_hash: str) -> tuple[str, str]:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(procedure_versions.c.text, procedure_versions.c.data).where(
-                    procedure_versions.c.hash == procedure_hash
-                )
-            ).first()
+        with transaction(self.engine, write=False) as cursor:  # a CLI step's first read: the hot path's connection
+            row = self._hot.procedure_version.run(cursor, {"hash": procedure_hash}).fetchone()
         if row is None:
             raise NotFound(f"procedure version {procedure_hash[:12]} is not stored")
-        return str(row.text), str(row.data)
+        return str(row[0]), str(row[1])
 
     def procedure_versions(self, procedure_id: str) -> list[tuple[str, datetime]]:
         with self.engine.connect() as conn:
@@ -107,14 +111,13 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
     def load_case(self, case_id: str) -> Case:
         with transaction(self.engine, write=False) as cursor:
             row = self._hot.load_case.run(cursor, {"case_id": case_id}).fetchone()
-            found = named(cursor, row) if row is not None else None
-        if found is None:
+        if row is None:
             raise NotFound(
                 f"there is no case '{case_id}'",
                 "see the cases with `rutin case list`",
                 sv=(f"det finns inget ärende '{case_id}'", "se ärendena med `rutin case list`"),
             )
-        return self._case(found)
+        return case_from_values(row, self._texts)
 
     def commit(
         self,
@@ -142,21 +145,24 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
             self._retrying(general)
             return
         hot = self._hot
+        # the rows are built before the transaction begins: the write lock is held for the statements alone
+        bump = {"sid": before.id, "before": before.version, "after": after.version, "head": after.head_hash}
+        case = case_row(after, self._texts)
+        case["cid"] = before.id
+        event_rows = [self._event_row(e) for e in new_events]
+        item_rows = [outbox_row(i) for i in items]
 
         def work() -> None:
             with transaction(self.engine, write=True) as cursor:
-                bumped = hot.bump.run(
-                    cursor,
-                    {"sid": before.id, "before": before.version, "after": after.version, "head": after.head_hash},
-                )
+                bumped = hot.bump.run_row(cursor, bump)
                 if bumped.rowcount != 1:
                     row = hot.stream_state.run(cursor, {"sid": before.id}).fetchone()
                     raise StaleCase(before.id, before.version, row[0] if row else None, row[1] if row else None)
-                hot.update_case.run(cursor, {"cid": before.id, **prefixed(self._case_row(after))})
-                for event in new_events:
-                    hot.insert_event.run(cursor, prefixed(self._event_row(event)))
-                for item in items:
-                    hot.insert_outbox.run(cursor, prefixed(outbox_row(item)))
+                hot.update_case.run_row(cursor, case)
+                for event in event_rows:
+                    hot.insert_event.run_row(cursor, event)
+                for item in item_rows:
+                    hot.insert_outbox.run_row(cursor, item)
 
         self._retrying(work)
 
@@ -177,7 +183,7 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
                 row = hot.stream_version.run(cursor, {"sid": before.id}).fetchone()
                 if row is None or row[0] != before.version:
                     return False
-                hot.update_case.run(cursor, {"cid": before.id, **prefixed(self._case_row(after))})
+                hot.update_case.run_row(cursor, {**self._case_row(after), "cid": before.id})
                 return True
 
         return self._retrying(work)
@@ -185,8 +191,7 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
     def load_step(self, case_id: str, actor: str) -> tuple[User | None, Case]:
         with transaction(self.engine, write=False) as cursor:  # one statement: the case, and the user beside it
             row = self._hot.load_step.run(cursor, {"case_id": case_id, "actor": actor}).fetchone()
-            found = named(cursor, row) if row is not None else None
-        if found is None:
+        if row is None:
             if self.get_user(actor) is None:
                 return None, self.load_case(case_id)  # the service reports the unknown user first
             raise NotFound(
@@ -194,10 +199,8 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
                 "see the cases with `rutin case list`",
                 sv=(f"det finns inget ärende '{case_id}'", "se ärendena med `rutin case list`"),
             )
-        user = None
-        if found["u_name"] is not None:
-            user = self._user({k[2:]: v for k, v in found.items() if k.startswith("u_")})
-        return user, self._case(found)
+        user = user_from_values(row[CASE_WIDTH:]) if row[CASE_WIDTH] is not None else None  # by position
+        return user, case_from_values(row, self._texts)
 
     # -- events, streams and lists of cases ---------------------------------------------------------
 

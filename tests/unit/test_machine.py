@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import transitions.core
 
 from engine.loader import load_procedure_text
 from engine.machine import CHECK, NOT_YET, PASS, ROUTE, SATISFIED, CompiledMachine, MachineCache
+
+PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 
 TEXT = """
 id: maskin
@@ -174,3 +179,52 @@ def test_the_machine_cache_gives_the_same_machine_per_version_and_forgets_the_ol
     assert cache.get("a", procedure) is first
     second_b = cache.get("b", procedure)
     assert second_b is not first
+
+
+@pytest.fixture
+def fired(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The triggers transitions itself fires from now on."""
+    seen: list[str] = []
+    trigger = transitions.core.Event.trigger
+
+    def counting(event: transitions.core.Event, model: object, *args: object, **kwargs: object) -> bool:
+        seen.append(event.name)
+        return trigger(event, model, *args, **kwargs)
+
+    monkeypatch.setattr(transitions.core.Event, "trigger", counting)
+    return seen
+
+
+def test_a_move_without_a_condition_is_decided_by_transitions_once(fired: list[str]) -> None:
+    machine = CompiledMachine(load_procedure_text(TEXT).procedure)
+    assert [machine.fire("mellan", "godkann", {"antal": n}) for n in range(4)] == ["vanta"] * 4
+    assert [machine.fire("vanta", NOT_YET, {}) for _ in range(3)] == ["vanta"] * 3
+    assert fired == ["godkann", NOT_YET]
+
+
+def test_a_move_whose_answer_depends_on_the_case_is_decided_by_transitions_every_time(fired: list[str]) -> None:
+    machine = CompiledMachine(load_procedure_text(TEXT).procedure)
+    answers = [machine.fire("vagval", ROUTE, {"antal": n}) for n in (9, 3, 1, 9)]
+    assert answers == ["stor", "mellan", "liten", "stor"]
+    assert [machine.fire("kontroll", CHECK, {"antal": n}) for n in (1, 0)] == ["vagval", None]
+    assert fired == [ROUTE] * 4 + [CHECK] * 2
+
+
+def test_a_trigger_not_possible_is_never_remembered_as_possible(fired: list[str]) -> None:
+    machine = CompiledMachine(load_procedure_text(TEXT).procedure)
+    assert [machine.fire("stor", "godkann", {}) for _ in range(2)] == [None, None]
+    assert fired == []
+
+
+@pytest.mark.parametrize("path", sorted(PROCEDURES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_remembered_answer_of_a_shipped_procedure_is_the_machines_own(path: Path) -> None:
+    procedure = load_procedure_text(path.read_text(encoding="utf-8"), str(path)).procedure
+    remembering = CompiledMachine(procedure)
+    moves = {(state, name) for name, event in remembering._machine.events.items() for state in event.transitions}
+    assert moves, "a procedure has moves"
+    for data in ({}, {"antal": 1}):
+        fresh = CompiledMachine(procedure)  # each move's first answer here comes from transitions
+        for state, trigger in sorted(moves):
+            first = remembering.fire(state, trigger, data)
+            again = remembering.fire(state, trigger, data)
+            assert first == again == fresh.fire(state, trigger, data), (state, trigger)
