@@ -65,13 +65,18 @@ PAGES: dict[str, Callable[[Page, dict[str, str]], None]] = {
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_the_page_meets_wcag_21_aa_basics(page: Page, admin_page: Page, cases: dict[str, str], name: str) -> None:
-    page = page if name == "login" else admin_page
-    PAGES[name](page, cases)
-    expect(page.locator("main")).to_be_visible()
-    assert [str(v) for v in axe_violations(page)] == []
-    assert unlabelled_controls(page) == []
-    assert keyboard_unreachable(page) == []
+def test_the_page_meets_wcag_21_aa_basics(
+    browser: Browser, web: WebServer, admin_state: Path, cases: dict[str, str], name: str
+) -> None:
+    page = new_page(browser, web, None if name == "login" else admin_state)
+    try:
+        PAGES[name](page, cases)
+        expect(page.locator("main")).to_be_visible()
+        assert [str(v) for v in axe_violations(page)] == []
+        assert unlabelled_controls(page) == []
+        assert keyboard_unreachable(page) == []
+    finally:
+        page.context.close()
 
 
 def test_the_skip_link_is_the_first_tab_stop_and_moves_focus_to_the_content(page: Page) -> None:
