@@ -20,9 +20,13 @@ import click
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy.engine import Engine
+
     from engine.errors import RutinError
+    from engine.ports import SystemAdapter
     from engine.rules.base import RuleSwitches
     from engine.service import Rutin
+    from engine.systems import Systems
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
@@ -70,7 +74,7 @@ def build_service(settings: Settings) -> Rutin:
     return Rutin(SqlCaseStore(engine), source, systems, clock, lang="sv", switches=switches)
 
 
-def build_systems(spec: str, engine: Any, config: Path | None = None) -> Any:
+def build_systems(spec: str, engine: Engine, config: Path | None = None) -> Systems:
     """`sandbox`, `manual`, or per system: `BER=manual,ED=sandbox` (a bare name sets the default); or the adapters
     configuration file (TOML, docs/adapters.md), given by --adapters-config or as a path ending in .toml."""
     from adapters.manual import ManualAdapter
@@ -78,8 +82,8 @@ def build_systems(spec: str, engine: Any, config: Path | None = None) -> Any:
     from engine.errors import RutinError
     from engine.systems import Systems
 
-    kinds: dict[str, Callable[[], Any]] = {"sandbox": lambda: SandboxAdapter(engine), "manual": ManualAdapter}
-    made: dict[str, Any] = {}
+    kinds: dict[str, Callable[[], SystemAdapter]] = {"sandbox": lambda: SandboxAdapter(engine), "manual": ManualAdapter}
+    made: dict[str, SystemAdapter] = {}
     if config is None and spec.strip().endswith(".toml"):
         config = Path(spec.strip())
     if config is not None:
@@ -87,14 +91,14 @@ def build_systems(spec: str, engine: Any, config: Path | None = None) -> Any:
         from adapters.fallback import StoreFallbackLog
         from adapters.sql.store import SqlCaseStore
 
-        def shared(kind: str) -> Callable[[], Any]:
+        def shared(kind: str) -> Callable[[], SystemAdapter]:
             return lambda: made.setdefault(kind, kinds[kind]())
 
         return build_from_config(
             load_config(config), {k: shared(k) for k in kinds}, StoreFallbackLog(SqlCaseStore(engine))
         )
-    default: Any = None
-    overrides: dict[str, Any] = {}
+    default: SystemAdapter | None = None
+    overrides: dict[str, SystemAdapter] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         system, _, kind = part.rpartition("=")
         if kind not in kinds:

@@ -31,11 +31,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.secret import Secret, SecretRef
 from engine.duration import parse_duration
 from engine.errors import RutinError
+
+if TYPE_CHECKING:  # the adapters themselves are imported when built: a command that builds none loads none
+    from adapters.fallback import FallbackLog
+    from adapters.pingpong_feed import PingPongFeedAdapter
+    from adapters.ss12000.adapter import Ss12000Adapter
+    from engine.ports import SystemAdapter
+    from engine.systems import Systems
 
 KINDS = ("sandbox", "manual", "ss12000", "pingpong_feed")
 _COMMON = {"adapter", "fallback_after"}
@@ -263,12 +270,14 @@ def secret(options: Mapping[str, Any], name: str, what: str) -> Secret | None:
 # -- building the adapters ------------------------------------------------------------------------------
 
 
-def build_from_config(config: AdaptersConfig, make: Mapping[str, Callable[[], Any]], log: Any = None) -> Any:
+def build_from_config(
+    config: AdaptersConfig, make: Mapping[str, Callable[[], SystemAdapter]], log: FallbackLog | None = None
+) -> Systems:
     """The Systems the configuration describes. `make` builds the shared sandbox and manual adapters."""
     from adapters.fallback import FallbackAdapter
     from engine.systems import Systems
 
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, SystemAdapter] = {}
     for name, sc in config.systems.items():
         if sc.adapter in ("sandbox", "manual"):
             overrides[name] = make[sc.adapter]()
@@ -278,45 +287,52 @@ def build_from_config(config: AdaptersConfig, make: Mapping[str, Callable[[], An
     return Systems(make[config.default](), overrides)
 
 
-def build_real(sc: SystemConfig) -> Any:
+def build_real(sc: SystemConfig) -> Ss12000Adapter | PingPongFeedAdapter:
     """The adapter of one system configured as ss12000 or pingpong_feed; secrets are read when it first asks."""
-    where = f"[systems.{sc.system}]"
-    o = sc.options
     if sc.adapter == "ss12000":
-        from adapters.ss12000.adapter import Ss12000Adapter
-        from adapters.ss12000.client import DEFAULT_MAX_RESPONSE, Ss12000Settings
-        from adapters.ss12000.mirror import SyncPolicy
-
-        def path(key: str) -> Path | None:
-            return Path(str(o[key])) if key in o else None
-
-        def settings() -> Ss12000Settings:  # read when first asked: secrets only where they are needed
-            return Ss12000Settings(
-                base_url=str(o["url"]),
-                token=secret(o, "token", f"{where} token"),
-                timeout=parse_duration(str(o.get("timeout", "10s"))).total_seconds(),
-                verify=bool(o.get("verify", True)),
-                ca_bundle=path("ca_bundle"),
-                client_cert=path("client_cert"),
-                client_key=path("client_key"),
-                client_key_password=secret(o, "client_key_password", f"{where} client_key_password"),
-                page_size=int(o.get("page_size", 500)),
-                max_response_bytes=(
-                    parse_size(where, "max_response_size", o["max_response_size"])
-                    if "max_response_size" in o
-                    else DEFAULT_MAX_RESPONSE
-                ),
-            )
-
-        policy = SyncPolicy(
-            refresh=parse_duration(str(o.get("refresh", "1m"))),
-            overlap=parse_duration(str(o.get("overlap", "5m"))),
-            full_every=parse_duration(str(o.get("full_sync_every", "1d"))),
-        )
-        adapter = Ss12000Adapter(settings, system=sc.system, policy=policy)
-        adapter.url = Ss12000Settings(str(o["url"])).shown_url
-        return adapter
+        return build_ss12000(sc)
     from adapters.pingpong_feed import PingPongFeedAdapter
 
+    o = sc.options
     students = Path(str(o["students_file"])) if "students_file" in o else None
     return PingPongFeedAdapter(Path(str(o["folder"])), system=sc.system, students_file=students)
+
+
+def build_ss12000(sc: SystemConfig) -> Ss12000Adapter:
+    """The SS 12000 client of one system configured as ss12000."""
+    from adapters.ss12000.adapter import Ss12000Adapter
+    from adapters.ss12000.client import DEFAULT_MAX_RESPONSE, Ss12000Settings
+    from adapters.ss12000.mirror import SyncPolicy
+
+    where = f"[systems.{sc.system}]"
+    o = sc.options
+
+    def path(key: str) -> Path | None:
+        return Path(str(o[key])) if key in o else None
+
+    def settings() -> Ss12000Settings:  # read when first asked: secrets only where they are needed
+        return Ss12000Settings(
+            base_url=str(o["url"]),
+            token=secret(o, "token", f"{where} token"),
+            timeout=parse_duration(str(o.get("timeout", "10s"))).total_seconds(),
+            verify=bool(o.get("verify", True)),
+            ca_bundle=path("ca_bundle"),
+            client_cert=path("client_cert"),
+            client_key=path("client_key"),
+            client_key_password=secret(o, "client_key_password", f"{where} client_key_password"),
+            page_size=int(o.get("page_size", 500)),
+            max_response_bytes=(
+                parse_size(where, "max_response_size", o["max_response_size"])
+                if "max_response_size" in o
+                else DEFAULT_MAX_RESPONSE
+            ),
+        )
+
+    policy = SyncPolicy(
+        refresh=parse_duration(str(o.get("refresh", "1m"))),
+        overlap=parse_duration(str(o.get("overlap", "5m"))),
+        full_every=parse_duration(str(o.get("full_sync_every", "1d"))),
+    )
+    adapter = Ss12000Adapter(settings, system=sc.system, policy=policy)
+    adapter.url = Ss12000Settings(str(o["url"])).shown_url
+    return adapter

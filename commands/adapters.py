@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli import JSON, Settings, app, emit_json, parse_moment, pass_settings, refusals
+
+if TYPE_CHECKING:
+    from adapters.adapter_config import SystemConfig
+    from adapters.pingpong_feed import PingPongFeedAdapter
+    from adapters.ss12000.adapter import Ss12000Adapter
 
 ENDPOINT_WORDS = {
     "sv": {
@@ -149,8 +154,9 @@ def _engaged_systems(s: Settings, systems: list[str]) -> set[str]:
         engine.dispose()
 
 
-def _check_system(sc: Any, lang: str, engaged: bool = False) -> SystemCheck:
+def _check_system(sc: SystemConfig, lang: str, engaged: bool = False) -> SystemCheck:
     from adapters.adapter_config import build_real
+    from adapters.ss12000.adapter import Ss12000Adapter
     from engine.duration import format_duration
     from engine.errors import RutinError
 
@@ -164,7 +170,7 @@ def _check_system(sc: Any, lang: str, engaged: bool = False) -> SystemCheck:
         message, hint = exc.localized(lang)
         summary = "inställningen går inte att använda" if sv else "the configuration cannot be used"
         return SystemCheck(sc.system, sc.adapter, False, summary, message, hint, after)
-    if sc.adapter == "ss12000":
+    if isinstance(adapter, Ss12000Adapter):
         result = _check_ss12000(sc.system, adapter, lang)
     else:
         result = _check_feed(sc.system, adapter, lang)
@@ -187,7 +193,7 @@ def _check_system(sc: Any, lang: str, engaged: bool = False) -> SystemCheck:
     return result
 
 
-def _check_ss12000(system: str, adapter: Any, lang: str) -> SystemCheck:
+def _check_ss12000(system: str, adapter: Ss12000Adapter, lang: str) -> SystemCheck:
     from adapters.ss12000.client import RegistryError
 
     sv = lang == "sv"
@@ -226,7 +232,7 @@ def _check_ss12000(system: str, adapter: Any, lang: str) -> SystemCheck:
     return SystemCheck(system, "ss12000", False, summary, message, hint, endpoints=endpoints)
 
 
-def _check_feed(system: str, adapter: Any, lang: str) -> SystemCheck:
+def _check_feed(system: str, adapter: PingPongFeedAdapter, lang: str) -> SystemCheck:
     from datetime import UTC, datetime
 
     from engine.errors import RutinError
@@ -286,7 +292,7 @@ def _warn_unanswerable(s: Settings, results: list[SystemCheck], lang: str) -> No
 @pass_settings
 def group_command(s: Settings, system: str, group: str, as_json: bool) -> None:
     """What SYSTEM's registry (SS 12000) says about GROUP: its course, dates, members and grading teachers."""
-    from adapters.adapter_config import ConfigError, build_real, load_config
+    from adapters.adapter_config import ConfigError, build_ss12000, load_config
     from engine.personnummer import mask_personnummer
 
     sv = s.lang == "sv"
@@ -301,7 +307,7 @@ def group_command(s: Settings, system: str, group: str, as_json: bool) -> None:
                 'configure it as adapter = "ss12000" in the adapters configuration (docs/adapters.md)',
                 (f"{system} besvaras inte av en SS 12000-adapter", 'ange adapter = "ss12000" i adapterkonfigurationen'),
             )
-        adapter = build_real(sc)
+        adapter = build_ss12000(sc)
         try:
             facts = adapter.group_facts(group, parse_moment(s.now) if s.now else _now())
         finally:

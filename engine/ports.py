@@ -260,8 +260,13 @@ class SystemAdapter(Protocol):
     changed by people, and the manual and read-only adapters do nothing. Failures raise AdapterError.
     """
 
-    name: str
-    answers_by_person: bool
+    # Read-only properties, so an adapter may hold them as plain attributes or compute them (the fallback does)
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def answers_by_person(self) -> bool: ...
+
     simulates: bool  # True only for the sandbox: its `perform` changes its simulated world
 
     def ask(self, system: str, query: str, args: Mapping[str, JsonValue], at: datetime) -> bool | None: ...

@@ -24,7 +24,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -184,9 +184,7 @@ def adapter(request: pytest.FixtureRequest) -> SystemAdapter:
     log = MemoryFallbackLog()
     if kind.endswith("engaged"):
         log.record("BER", True, T0 - timedelta(hours=1), "unreachable (planted)")
-    # cast: engine.ports.SystemAdapter declares name and answers_by_person as plain attributes, the fallback
-    # computes them (read-only properties), which mypy's protocol check tells apart
-    return cast(SystemAdapter, FallbackAdapter(registry, "BER", timedelta(minutes=30), log))
+    return FallbackAdapter(registry, "BER", timedelta(minutes=30), log)
 
 
 @pytest.fixture(params=["ss12000", "pingpong_feed"])
