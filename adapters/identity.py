@@ -25,8 +25,6 @@ from engine.ports import Identity, Session
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; a cap keeps a megabyte "password" from costing CPU
-# a hash of no one's password: unknown names cost the same time as known ones, so timing does not reveal users
-_DECOY = PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
 def check_password_rules(password: str) -> None:
@@ -55,6 +53,9 @@ class PasswordAuthenticator:
     def __init__(self, engine: Engine, hasher: PasswordHasher | None = None) -> None:
         self.engine = engine
         self.hasher = hasher or PasswordHasher()
+        # a hash of no one's password, made with this hasher's parameters: an unknown name costs the same argon2
+        # work as a known one, so timing does not tell which names are users
+        self.decoy = self.hasher.hash(secrets.token_urlsafe(16))
 
     def authenticate(self, name: str, password: str) -> Identity | None:
         if len(password) > MAX_PASSWORD_LENGTH:
@@ -62,7 +63,7 @@ class PasswordAuthenticator:
         with self.engine.connect() as conn:
             stored = conn.execute(select(users.c.password_hash).where(users.c.name == name)).scalar()
         try:
-            self.hasher.verify(stored or _DECOY, password)
+            self.hasher.verify(stored or self.decoy, password)
         except (VerificationError, InvalidHashError):
             return None
         if stored is None:  # the decoy matched nothing real

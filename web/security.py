@@ -57,7 +57,8 @@ def new_login_csrf() -> str:
 
 
 def same(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+    # as bytes: compare_digest refuses str with characters beyond ASCII (TypeError), and a form may send any
+    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
 
 
 def check_csrf(given: object, expected: str) -> None:
@@ -66,8 +67,13 @@ def check_csrf(given: object, expected: str) -> None:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: only a path on this site (never //host or a full URL)."""
+    """Where to go after signing in: only a path on this site (never //host or a full URL).
+
+    Control characters are refused too: browsers drop a raw tab or newline from a URL, so "/<tab>/host" is
+    "//host" to them."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         return "/"
     return value
 

@@ -73,7 +73,9 @@ def test_signing_in_leads_back_to_the_page_asked_for(site: Site) -> None:
     assert site.client.get("/cases/R-TEST0001").status_code == 200
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example"]
+)
 def test_after_sign_in_only_pages_of_this_site_are_followed(site: Site, target: str) -> None:
     login = site.client.get("/login")
     done = site.client.post(
@@ -191,3 +193,59 @@ def test_signing_in_again_ends_the_browsers_previous_session(site: Site) -> None
     assert session_rows(site) == 1
     assert site.sessions.resume(first or "", site.session_clock.now()) is None
     assert "Bo Ek" in site.client.get("/").text
+
+
+def test_a_csrf_token_beyond_ascii_is_refused_not_a_server_error(site: Site) -> None:
+    login = site.client.get("/login")
+    forged = "å" * len(csrf_of(login.text))  # hmac.compare_digest on such str raised TypeError: a 500
+    answer = site.client.post(
+        "/login", data={"username": "anna", "password": PASSWORD, "csrf_token": forged}, follow_redirects=False
+    )
+    assert answer.status_code == 403
+    assert session_rows(site) == 0
+    site.sign_in("anna")
+    refused = site.client.post("/logout", data={"csrf_token": forged}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert session_rows(site) == 1
+
+
+def test_signing_out_without_the_pages_csrf_token_keeps_the_session(site: Site) -> None:
+    site.sign_in("anna")
+    for data in ({}, {"csrf_token": "0" * 64}):  # another site can make a browser post here, not read the token
+        answer = site.client.post("/logout", data=data, follow_redirects=False)
+        assert answer.status_code == 403
+    assert session_rows(site) == 1
+    assert site.client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_an_unknown_name_costs_the_same_argon2_work_as_a_known_one(site: Site) -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    from adapters.identity import PasswordAuthenticator
+
+    checked: list[str] = []
+
+    class Recording(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            checked.append(hash if isinstance(hash, str) else hash.decode())
+            return super().verify(hash, password)
+
+    lowered = site.authenticator.hasher  # the users' hashes were made with these parameters
+    hasher = Recording(lowered.time_cost, lowered.memory_cost, lowered.parallelism)
+    authenticator = PasswordAuthenticator(site.authenticator.engine, hasher)
+    assert authenticator.authenticate("ingen", PASSWORD) is None
+    assert authenticator.authenticate("anna", "fel-lösenord-här") is None
+    unknown, known = (extract_parameters(h) for h in checked)
+    assert unknown == known  # the decoy was made with the hasher's own parameters, not argon2's defaults
+
+
+def test_a_very_long_name_or_password_is_refused_without_a_session_or_an_error(site: Site) -> None:
+    login = site.client.get("/login")
+    for name, password in (("anna", "x" * 100_000), ("a" * 100_000, PASSWORD)):
+        answer = site.client.post(
+            "/login",
+            data={"username": name, "password": password, "csrf_token": csrf_of(login.text)},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 401
+    assert session_rows(site) == 0
