@@ -11,9 +11,7 @@ the clock, and two workers that both saw the first failure keep the earliest mom
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,32 +28,10 @@ from adapters.ss12000.server import LocalServer, komvux_world
 from engine.errors import AdapterError
 from engine.values import JsonValue
 from tests.adapters.ss12000_support import FAST, TOKEN, settings
-from tests.conftest import ROOT, T0
+from tests.conftest import T0
 from tests.pg import postgres_server, postgres_url  # noqa: F401  (fixtures, found by pytest by name)
+from tests.worker.registry_cli import one_wait, rutin_with_registry
 
-ONE_WAIT = """\
-id: registerprov
-title: Vänta på registret
-revision: "1"
-access: {roles: [Vux intern anordnare Sthlm], tasks: [Betygsadministratör]}
-inputs:
-  - {name: personnummer, type: personnummer, label: Elevens personnummer}
-  - {name: betygsgrupp, type: group, label: Betygsgruppen}
-steps:
-  - id: ber_vanta
-    kind: wait
-    system: BER
-    title: Vänta tills betyget har försvunnit från BER
-    instructions: "Kontrollera i BER."
-    until: {query: grade_registered, args: {student: personnummer, group: betygsgrupp}, equals: false}
-    check_every: 5m
-    expected: 15m
-    overdue_after: 1d
-    next: klart
-  - id: klart
-    kind: end
-    title: Klart
-"""
 FALLBACK_KINDS = (FAILING, ANSWERED, ENGAGED, RESTORED)
 
 
@@ -66,27 +42,11 @@ def _fallback_events(store: SqlCaseStore) -> list[tuple[str, datetime]]:
 def test_repeated_worker_once_runs_hand_a_failing_registry_to_a_person_and_back(tmp_path: Path) -> None:
     clock = FixedClock(T0)
     world, demo = komvux_world(clock.now, at=T0 - timedelta(days=1))
-    folder = tmp_path / "procedures"
-    folder.mkdir()
-    (folder / "registerprov.yaml").write_text(ONE_WAIT, encoding="utf-8")
-    (tmp_path / "token").write_text(TOKEN + "\n", encoding="utf-8")
-    db = tmp_path / "rutin.db"
     with LocalServer(world, token=TOKEN) as server:
-        config = tmp_path / "adapters.toml"
-        config.write_text(
-            f'default = "manual"\n[systems.BER]\nadapter = "ss12000"\nurl = "{server.url}"\n'
-            f'token_file = "{tmp_path / "token"}"\ntimeout = "5s"\nfallback_after = "30m"\n',
-            encoding="utf-8",
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RUTIN_")}
-        env |= {"RUTIN_PROCEDURES": str(folder), "RUTIN_ADAPTERS_CONFIG": str(config), "RUTIN_USER": "anna"}
+        processes = rutin_with_registry(tmp_path, server.url, one_wait("5m", "1d"), 'fallback_after = "30m"\n')
 
         def rutin(minutes: int, *args: str) -> subprocess.CompletedProcess[str]:
-            moment = (T0 + timedelta(minutes=minutes)).isoformat()
-            command = [sys.executable, "-c", "import cli; cli.main()", "--db", str(db), "--now", moment, *args]
-            done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=90)
-            assert TOKEN not in done.stdout + done.stderr
-            return done
+            return processes.run("--now", (T0 + timedelta(minutes=minutes)).isoformat(), *args)
 
         def worker_once(minutes: int) -> dict[str, Any]:
             done = rutin(minutes, "worker", "--once", "--no-mail", "--json")
@@ -100,14 +60,7 @@ def test_repeated_worker_once_runs_hand_a_failing_registry_to_a_person_and_back(
             view: dict[str, Any] = json.loads(done.stdout)
             return view
 
-        assert rutin(0, "users", "add", "admin", "--admin").returncode == 0
-        anna = ["users", "add", "anna", "--role", "Vux intern anordnare Sthlm", "--task", "Betygsadministratör"]
-        added = rutin(0, "--as", "admin", *anna)
-        assert added.returncode == 0, added.stderr
-        inputs = ["--set", "personnummer=19121212-1212", "--set", "betygsgrupp=MA1A-HT24"]
-        started = rutin(0, "case", "start", "registerprov", *inputs, "--json")
-        assert started.returncode == 0, started.stderr
-        case_id = json.loads(started.stdout)["id"]
+        case_id = processes.start_case("--now", T0.isoformat())
         server.fail_next("status", status=503, times=100_000)
 
         # Each run is its own process and sees the registry fail once: only the history can tell how long.
@@ -136,7 +89,7 @@ def test_repeated_worker_once_runs_hand_a_failing_registry_to_a_person_and_back(
         assert report["advanced"] == [case_id]
         assert shown(56)["status"] == "done"
 
-    engine = open_engine(f"sqlite:///{db}")
+    engine = open_engine(f"sqlite:///{processes.db}")
     try:
         store = SqlCaseStore(engine)
         at = [(kind, moment - T0) for kind, moment in _fallback_events(store)]

@@ -7,10 +7,8 @@ server that fails its first answers (real time, a one-step procedure checked eve
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,6 +23,7 @@ from engine.systems import Systems
 from engine.values import JsonValue
 from tests.adapters.ss12000_support import TOKEN, RegistryCase, registry_world
 from tests.conftest import ROOT
+from tests.worker.registry_cli import one_wait, rutin_with_registry
 
 PROC = "avregistrering-betyg"
 INPUTS = {"personnummer": "19121212-1212", "orsak": "ej_last", "kurskod": "MATMAT01a", "betygsgrupp": "MA1A-HT24"}
@@ -174,30 +173,6 @@ def test_a_case_level_error_never_hands_the_whole_system_to_a_person(w: Registry
 
 # -- a real worker process ----------------------------------------------------------------------------
 
-ONE_WAIT = """\
-id: registerprov
-title: Vänta på registret
-revision: "1"
-access: {roles: [Vux intern anordnare Sthlm], tasks: [Betygsadministratör]}
-inputs:
-  - {name: personnummer, type: personnummer, label: Elevens personnummer}
-  - {name: betygsgrupp, type: group, label: Betygsgruppen}
-steps:
-  - id: ber_vanta
-    kind: wait
-    system: BER
-    title: Vänta tills betyget har försvunnit från BER
-    instructions: "Kontrollera i BER."
-    until: {query: grade_registered, args: {student: personnummer, group: betygsgrupp}, equals: false}
-    check_every: 1s
-    expected: 15m
-    overdue_after: 1h
-    next: klart
-  - id: klart
-    kind: end
-    title: Klart
-"""
-
 
 def test_the_worker_process_reports_registry_failures_keeps_running_and_moves_on_when_it_answers(
     tmp_path: Path,
@@ -207,54 +182,18 @@ def test_the_worker_process_reports_registry_failures_keeps_running_and_moves_on
 
     clock = SystemClock()
     world, demo = komvux_world(clock.now)
-    folder = tmp_path / "procedures"
-    folder.mkdir()
-    (folder / "registerprov.yaml").write_text(ONE_WAIT, encoding="utf-8")
-    (tmp_path / "token").write_text(TOKEN + "\n", encoding="utf-8")
     with LocalServer(world, token=TOKEN) as server:
-        config = tmp_path / "adapters.toml"
-        config.write_text(
-            f'default = "manual"\n[systems.BER]\nadapter = "ss12000"\nurl = "{server.url}"\n'
-            f'token_file = "{tmp_path / "token"}"\ntimeout = "5s"\nrefresh = "1s"\nfallback_after = "1h"\n',
-            encoding="utf-8",
-        )
-        db = tmp_path / "rutin.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RUTIN_")}
-        env |= {"RUTIN_PROCEDURES": str(folder), "RUTIN_ADAPTERS_CONFIG": str(config), "RUTIN_USER": "anna"}
-        base = [sys.executable, "-c", "import cli; cli.main()", "--db", str(db)]
-
-        def rutin(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [*base, *args], check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
-            )
-
-        assert rutin("users", "add", "admin", "--admin").returncode == 0
-        rutin(
-            "--as",
-            "admin",
-            "users",
-            "add",
-            "anna",
-            "--role",
-            "Vux intern anordnare Sthlm",
-            "--task",
-            "Betygsadministratör",
-        )
-        started = rutin(
-            "case",
-            "start",
-            "registerprov",
-            "--set",
-            "personnummer=19121212-1212",
-            "--set",
-            "betygsgrupp=MA1A-HT24",
-            "--json",
-        )
-        assert started.returncode == 0, started.stderr
+        ber_options = 'refresh = "1s"\nfallback_after = "1h"\n'
+        processes = rutin_with_registry(tmp_path, server.url, one_wait("1s", "1h"), ber_options)
+        processes.start_case()
         server.fail_next("status", status=500, times=3)
         server.fail_next("bad_json", times=2)
         worker = subprocess.Popen(
-            [*base, "worker", "--interval", "1", "--no-mail"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True
+            processes.command("worker", "--interval", "1", "--no-mail"),
+            env=processes.env,
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             deadline = time.monotonic() + 45
@@ -264,7 +203,7 @@ def test_the_worker_process_reports_registry_failures_keeps_running_and_moves_on
             assert worker.poll() is None, "the worker stopped"
             world.delete("grades", demo.grade, clock.now())
             while time.monotonic() < deadline:
-                shown = rutin("case", "list", "--json")
+                shown = processes.run("case", "list", "--json", timeout=60)
                 if '"done"' in shown.stdout:
                     break
                 time.sleep(0.3)
