@@ -46,19 +46,12 @@ from engine.access import User  # noqa: E402
 from engine.service import Rutin  # noqa: E402
 from engine.systems import Systems  # noqa: E402
 from engine.views import CaseView  # noqa: E402
+from terminal.demo import DEMO_FIELDS, DEMO_INPUTS, DEMO_ROLES, DEMO_TASKS  # noqa: E402
 
 PROCEDURE = "avregistrering-betyg"
-INPUTS = {
-    "personnummer": "19121212-1212",
-    "orsak": "fel_betygsgrupp",
-    "kurskod": "MATMAT01a",
-    "betygsgrupp": "MA1A-HT24",
-    "ny_betygsgrupp": "MA1B-HT24",
-}
-FIELDS = {"beslutande_larare": "Karin Lind", "betyg": "c", "status": "avbrott"}
+# the demo's case: the longest route, through every kind of step
+INPUTS, FIELDS, ROLES, TASKS = DEMO_INPUTS, DEMO_FIELDS, DEMO_ROLES, DEMO_TASKS
 ACTOR = "anna"
-ROLES = ("Vux intern anordnare Sthlm",)
-TASKS = ("Betygsadministratör",)
 T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
 TICK = timedelta(minutes=5)  # how far the clock moves between sweeps, as terminal/demo.py does
 SWEEP_LIMIT = 1000

@@ -17,16 +17,10 @@ from adapters.sql.rows import ReadTexts, dumps, loads
 from adapters.sql.tables import streams
 from engine.access import User
 from engine.case import Case
+from terminal.demo import DEMO_FIELDS, DEMO_INPUTS
 from tests.conftest import ADMIN_ROLES, World
 
-INPUTS = {
-    "personnummer": "19121212-1212",
-    "orsak": "fel_betygsgrupp",
-    "kurskod": "MATMAT01a",
-    "betygsgrupp": "MA1A-HT24",
-    "ny_betygsgrupp": "MA1B-HT24",
-}
-FIELDS = {"beslutande_larare": "Karin Lind", "betyg": "c", "status": "avbrott"}
+INPUTS, FIELDS = DEMO_INPUTS, DEMO_FIELDS  # the demo's route: the longest, through every kind of step
 
 
 def _walk(world: World, case_id: str) -> list[tuple[Case, Case]]:

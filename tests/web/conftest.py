@@ -25,6 +25,7 @@ from adapters.sql.store import SqlCaseStore
 from engine.access import AUDITOR_TASK, PROCESS_OWNER_TASK, User
 from engine.service import Rutin
 from engine.systems import Systems
+from terminal.demo import DEMO_INPUTS
 from tests.conftest import ADMIN_ROLES, ADMIN_TASKS, PROCEDURES, T0
 from web.app import create_app
 
@@ -33,13 +34,7 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PROC = "avregistrering-betyg"
-INPUTS = {
-    "personnummer": "19121212-1212",
-    "orsak": "fel_betygsgrupp",
-    "kurskod": "MATMAT01a",
-    "betygsgrupp": "MA1A-HT24",
-    "ny_betygsgrupp": "MA1B-HT24",
-}
+INPUTS = DEMO_INPUTS  # the longest route
 FIELDS = {"beslutande_larare": "Karin Lind", "betyg": "c", "status": "ej_borjat"}
 
 
