@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from engine.access import NotAllowed, is_auditor, is_process_owner
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue, NotFound, RutinError, StaleCase
@@ -71,6 +72,15 @@ class Web:
             self.sessions.close(session.token)
             raise SignInRequired(login_url(request), expired=True)
         return Viewer(user, session)
+
+    async def posted(self, request: Request) -> tuple[FormData, Viewer]:
+        """A signed-in form's fields and who sent it; CsrfRefused unless it carries their session's token.
+
+        Every POST of a signed-in person starts here, so none can forget the check."""
+        form = await request.form()
+        viewer = await run_in_threadpool(self.viewer, request)
+        check_csrf(form.get(CSRF_FIELD), viewer.csrf)
+        return form, viewer
 
     def _now(self, lang: Lang) -> datetime | None:
         try:
@@ -267,9 +277,7 @@ def add_sign_in(app: FastAPI, web: Web) -> None:
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
-        form = await request.form()
-        viewer = await run_in_threadpool(web.viewer, request)
-        check_csrf(form.get(CSRF_FIELD), viewer.csrf)
+        _, viewer = await web.posted(request)
         await run_in_threadpool(web.sessions.close, viewer.session.token)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")

@@ -20,7 +20,7 @@ from engine.case import STATUSES, DisplayStatus
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue, RutinError
 from web.diagram import diagram_svg
 from web.names import names_of
-from web.security import CSRF_FIELD, Viewer, check_csrf
+from web.security import CSRF_FIELD, Viewer
 from web.texts import text
 
 if TYPE_CHECKING:
@@ -173,9 +173,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
 
     @app.post("/cases/new/{procedure_id}")
     async def start_case(request: Request, procedure_id: str) -> Response:
-        form = await request.form()
-        viewer = await run_in_threadpool(web.viewer, request)
-        check_csrf(form.get(CSRF_FIELD), viewer.csrf)
+        form, viewer = await web.posted(request)
         service = web.service(request)
         values = typed_values(form, (CSRF_FIELD,))
         try:
@@ -223,9 +221,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
 
     @app.post("/cases/{case_id}/do")
     async def do_step(request: Request, case_id: str) -> Response:
-        form = await request.form()
-        viewer = await run_in_threadpool(web.viewer, request)
-        check_csrf(form.get(CSRF_FIELD), viewer.csrf)
+        form, viewer = await web.posted(request)
         service = web.service(request)
         action = str(form.get("action") or "")
         fields = typed_values(form, (CSRF_FIELD, "action"))
@@ -242,9 +238,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
 
     @app.post("/cases/{case_id}/comments")
     async def add_comment(request: Request, case_id: str) -> Response:
-        form = await request.form()
-        viewer = await run_in_threadpool(web.viewer, request)
-        check_csrf(form.get(CSRF_FIELD), viewer.csrf)
+        form, viewer = await web.posted(request)
         service = web.service(request)
         typed = str(form.get("text") or "")
         try:
