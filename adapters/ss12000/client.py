@@ -71,6 +71,48 @@ class _Answer:
     body: bytes
 
 
+_RETRY_LATER = (
+    "{where} failed with HTTP {code}{said}",
+    "the worker asks again at the next check; if it lasts, ask the system's administrator",
+    "{where} svarade med fel, HTTP {code}{said}",
+    "workern frågar igen vid nästa kontroll; om det fortsätter, kontakta systemets förvaltare",
+)
+# What an HTTP status means to an administrator: (kind, message, hint, Swedish message, Swedish hint), the
+# messages filled with {where}, {code} and the server's own {said}. Key 0: any other status.
+STATUS_WORDS: dict[int, tuple[ErrorKind, str, str, str, str]] = {
+    401: (
+        "unauthorised",
+        "{where} refused the token (401){said}",
+        "check the token (token_env or token_file in the adapters configuration) and that it has not expired",
+        "{where} godtog inte token (401){said}",
+        "kontrollera token (token_env eller token_file i adapterkonfigurationen) och att den inte gått ut",
+    ),
+    403: (
+        "forbidden",
+        "{where} does not let this token read it (403){said}",
+        "ask the system's administrator to grant the client read access to this endpoint",
+        "{where} låter inte den här token läsa (403){said}",
+        "be systemets förvaltare ge klienten läsrätt till den här delen",
+    ),
+    404: (
+        "not_found",
+        "{where} does not exist (404){said}",
+        "check the base URL in the adapters configuration (it usually ends in the API version, e.g. /v2.0)",
+        "{where} finns inte (404){said}",
+        "kontrollera basadressen i adapterkonfigurationen (den slutar ofta med API-versionen, t.ex. /v2.0)",
+    ),
+    429: ("rate_limited", *_RETRY_LATER),
+    500: ("server", *_RETRY_LATER),  # and 408 and every 5xx
+    0: (
+        "refused",
+        "{where} refused the request with HTTP {code}{said}",
+        "this will not pass by itself; report it to Rutin's administrator",
+        "{where} avvisade frågan med HTTP {code}{said}",
+        "det går inte över av sig självt; rapportera det",
+    ),
+}
+
+
 class RegistryError(AdapterError):
     """SS 12000 did not give a usable answer. `kind` names the failure; `sv` says it in Swedish."""
 
@@ -229,7 +271,7 @@ class Ss12000Client:
     # -- one request -----------------------------------------------------------------------------------
 
     def _get(self, endpoint: str, query: Mapping[str, Any], model: type[T]) -> T:
-        where = f"{self.system} (SS 12000, {self.settings.shown_url}/{endpoint})"
+        where = self._where(endpoint)
         answer = self._fetch(endpoint, query, where)
         if answer.status != 200:
             raise self._status(where, answer)
@@ -346,54 +388,10 @@ class Ss12000Client:
 
     def _status(self, where: str, answer: _Answer) -> RegistryError:
         code = answer.status
-        said = self._server_message(answer)
-        if code == 401:
-            return RegistryError(
-                "unauthorised",
-                f"{where} refused the token (401){said}",
-                "check the token (token_env or token_file in the adapters configuration) and that it has not expired",
-                (
-                    f"{where} godtog inte token (401){said}",
-                    "kontrollera token (token_env eller token_file i adapterkonfigurationen) och att den inte gått ut",
-                ),
-            )
-        if code == 403:
-            return RegistryError(
-                "forbidden",
-                f"{where} does not let this token read it (403){said}",
-                "ask the system's administrator to grant the client read access to this endpoint",
-                (
-                    f"{where} låter inte den här token läsa (403){said}",
-                    "be systemets förvaltare ge klienten läsrätt till den här delen",
-                ),
-            )
-        if code == 404:
-            return RegistryError(
-                "not_found",
-                f"{where} does not exist (404){said}",
-                "check the base URL in the adapters configuration (it usually ends in the API version, e.g. /v2.0)",
-                (
-                    f"{where} finns inte (404){said}",
-                    "kontrollera basadressen i adapterkonfigurationen (den slutar ofta med API-versionen, t.ex. /v2.0)",
-                ),
-            )
-        if code in (408, 429) or code >= 500:
-            kind: ErrorKind = "rate_limited" if code == 429 else "server"
-            return RegistryError(
-                kind,
-                f"{where} failed with HTTP {code}{said}",
-                "the worker asks again at the next check; if it lasts, ask the system's administrator",
-                (
-                    f"{where} svarade med fel, HTTP {code}{said}",
-                    "workern frågar igen vid nästa kontroll; om det fortsätter, kontakta systemets förvaltare",
-                ),
-            )
-        return RegistryError(
-            "refused",
-            f"{where} refused the request with HTTP {code}{said}",
-            "this will not pass by itself; report it to Rutin's administrator",
-            (f"{where} avvisade frågan med HTTP {code}{said}", "det går inte över av sig självt; rapportera det"),
-        )
+        key = code if code in STATUS_WORDS else 500 if code == 408 or code >= 500 else 0
+        kind, message, hint, sv_message, sv_hint = STATUS_WORDS[key]
+        fill = {"where": where, "code": code, "said": self._server_message(answer)}
+        return RegistryError(kind, message.format(**fill), hint, (sv_message.format(**fill), sv_hint))
 
     def _server_message(self, answer: _Answer) -> str:
         """The spec's Error body `message`, shortened and scrubbed, when the server sent one."""
@@ -408,8 +406,12 @@ class Ss12000Client:
         kind = (answer.content_type or "no content type").split(";")[0]
         return f"{kind}, {len(answer.body)} bytes"
 
+    def _where(self, endpoint: str) -> str:
+        """How an error names the place it failed: the system, and the endpoint's URL without secrets."""
+        return f"{self.system} (SS 12000, {self.settings.shown_url}/{endpoint})"
+
     def _paging(self, endpoint: str, problem: str) -> RegistryError:
-        where = f"{self.system} (SS 12000, {self.settings.shown_url}/{endpoint})"
+        where = self._where(endpoint)
         return RegistryError(
             "paging",
             f"{where}: paging failed: {problem}",

@@ -54,6 +54,7 @@ def _adapter(url: str, **kw: object) -> Ss12000Adapter:
         ("status", 500, "server", True, "failed with HTTP 500"),
         ("status", 503, "server", True, "failed with HTTP 503"),
         ("status", 429, "rate_limited", True, "failed with HTTP 429"),
+        ("status", 408, "server", True, "failed with HTTP 408"),
         ("status", 401, "unauthorised", False, "refused the token (401)"),
         ("status", 403, "forbidden", False, "does not let this token read it (403)"),
         ("status", 404, "not_found", False, "does not exist (404)"),
