@@ -130,25 +130,24 @@ def seal(
     state: str | None = None,
     procedure_hash: str | None = None,
 ) -> Event:
-    body = data or {}
-    digest = compute_hash(_payload(stream, seq, at, actor, kind, step, action, body, state, procedure_hash, prev_hash))
+    fields = {
+        "stream": stream,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "kind": kind,
+        "step": step,
+        "action": action,
+        "data": data or {},
+        "state": state,
+        "procedure_hash": procedure_hash,
+        "prev_hash": prev_hash,
+    }
+    digest = compute_hash({**fields, "at": at.isoformat()})  # the same payload Event.payload() gives
     # the fields set directly, as Case.evolve does: a frozen dataclass's __init__ sets each through
     # object.__setattr__, which costs as much as the hash; Event has no validation to run
     event = object.__new__(Event)
-    event.__dict__.update(
-        stream=stream,
-        seq=seq,
-        at=at,
-        actor=actor,
-        kind=kind,
-        step=step,
-        action=action,
-        data=body,
-        state=state,
-        procedure_hash=procedure_hash,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    event.__dict__.update(fields, hash=digest)
     return event
 
 
