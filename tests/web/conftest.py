@@ -25,6 +25,7 @@ from adapters.sql.store import SqlCaseStore
 from engine.access import AUDITOR_TASK, PROCESS_OWNER_TASK, User
 from engine.service import Rutin
 from engine.systems import Systems
+from engine.views import CaseView
 from terminal.demo import DEMO_INPUTS
 from tests.conftest import ADMIN_ROLES, ADMIN_TASKS, PROCEDURES, T0
 from web.app import create_app
@@ -67,6 +68,17 @@ class Site:
 
     def start(self, inputs: dict[str, str] | None = None, actor: str = "anna") -> str:
         return self.service.start(PROC, inputs or INPUTS, actor).id
+
+    def to_wait(self, case_id: str, actor: str = "anna") -> CaseView:
+        """Press the first button of each step (typing FIELDS where asked) until the case waits on a system."""
+        for _ in range(20):
+            view = self.service.show(case_id, actor)
+            if view.waiting is not None:
+                return view
+            action = view.actions[0]
+            fields = {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}
+            self.service.do(case_id, action.name, fields, actor)
+        raise AssertionError(f"{case_id} reached no wait")
 
     def case_count(self) -> int:
         return sum(self.service.store.count_cases(self.clock.now()).values())

@@ -151,14 +151,7 @@ def test_a_step_someone_else_already_did_is_refused_with_what_happened(site: Sit
 def test_the_waiting_list_says_until_when_and_refreshes_by_itself(site: Site) -> None:
     site.sign_in("anna")
     case_id = site.start()
-    for _ in range(20):
-        view = site.service.show(case_id, "anna")
-        if view.waiting is not None:
-            break
-        action = view.actions[0]
-        site.service.do(
-            case_id, action.name, {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}, "anna"
-        )
+    view = site.to_wait(case_id)
     assert view.waiting is not None
     home = site.client.get("/").text
     assert 'hx-get="/cases/waiting-fragment' in home and 'hx-trigger="every 5s"' in home
@@ -213,14 +206,7 @@ def test_the_waiting_list_answers_204_while_nothing_changed_so_focus_stays(site:
     unchanged = site.client.get(url, headers={"HX-Request": "true"})
     assert unchanged.status_code == 204
     assert unchanged.content == b""
-    for _ in range(20):  # the case reaches a wait: the list changes
-        view = site.service.show(case_id, "anna")
-        if view.waiting is not None:
-            break
-        action = view.actions[0]
-        site.service.do(
-            case_id, action.name, {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}, "anna"
-        )
+    site.to_wait(case_id)  # the case reaches a wait: the list changes
     changed = site.client.get(url, headers={"HX-Request": "true"})
     assert changed.status_code == 200
     assert case_id in changed.text

@@ -48,15 +48,8 @@ def test_the_list_comes_in_pages(site: Site) -> None:
 def test_overdue_cases_come_first(site: Site) -> None:
     from datetime import timedelta
 
-    from tests.web.conftest import FIELDS
-
     late = site.start()
-    for _ in range(20):  # walk to the first wait
-        view = site.service.show(late, "anna")
-        if view.waiting is not None:
-            break
-        action = view.actions[0]
-        site.service.do(late, action.name, {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}, "anna")
+    view = site.to_wait(late)
     assert view.waiting is not None
     site.clock.set(view.waiting.overdue_at + timedelta(minutes=1))
     fresh = site.start(OTHER)
@@ -66,18 +59,10 @@ def test_overdue_cases_come_first(site: Site) -> None:
 
 
 def test_the_waiting_lists_pages_lead_to_the_waiting_cases_not_the_main_list(site: Site) -> None:
-    from tests.web.conftest import FIELDS
-
     ids = []
     for i in range(51):
         case_id = site.start({**INPUTS, "betygsgrupp": f"W{i:02d}-HT24"})
-        for _ in range(20):
-            view = site.service.show(case_id, "anna")
-            if view.waiting is not None:
-                break
-            action = view.actions[0]
-            fields = {f.name: FIELDS[f.name] for f in action.fields if f.name in FIELDS}
-            site.service.do(case_id, action.name, fields, "anna")
+        site.to_wait(case_id)
         ids.append(case_id)
     site.sign_in("anna")
     home = site.client.get("/").text
