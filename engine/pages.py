@@ -5,7 +5,8 @@ Like engine/views.py these read nothing themselves; the service fills them after
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.history import Event
@@ -68,6 +69,27 @@ class ProcedureSummary:
     valid: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
     versions: list[VersionSummary] = field(default_factory=list)
+
+    def without_folder(self) -> ProcedureSummary:
+        """The summary as a web page shows it: the file named relative to the procedures folder, in its path and
+        in every diagnostic's location, message and hint; where the server keeps its files is not for browsers."""
+        folder = str(Path(self.path).parent)
+
+        def strip(text: str | None) -> str | None:
+            if text is None or folder in ("", "."):
+                return text
+            return text.replace(folder + "/", "").replace(folder, ".")
+
+        diagnostics = [
+            replace(
+                d,
+                message=strip(d.message) or "",
+                hint=strip(d.hint),
+                location=replace(d.location, path=Path(d.location.path).name) if d.location else None,
+            )
+            for d in self.diagnostics
+        ]
+        return replace(self, path=Path(self.path).name, diagnostics=diagnostics)
 
 
 @dataclass(frozen=True)

@@ -254,7 +254,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
     @app.get("/procedures", response_class=HTMLResponse)
     def procedures(request: Request) -> Response:
         viewer = web.viewer(request)
-        summaries = web.service(request).procedure_overview(viewer.user.name)
+        summaries = [s.without_folder() for s in web.service(request).procedure_overview(viewer.user.name)]
         return web.render(request, "procedures.html", {"summaries": summaries}, 200, viewer)
 
     @app.get("/procedures/{procedure_id}", response_class=HTMLResponse)
@@ -270,7 +270,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
                 "see the list of procedures",
                 sv=(f"det finns ingen rutin '{procedure_id}'", "se listan över rutiner"),
             )
-        summary = found[0]
+        summary = found[0].without_folder()
         loaded = service.current(procedure_id) if summary.valid else None
         label = ("Diagram över rutinen " if service.lang == "sv" else "Diagram of the procedure ") + summary.title
         context = {

@@ -100,6 +100,15 @@ def test_the_procedures_overview_is_for_process_owners(site: Site) -> None:
     assert site.client.get("/procedures/finns-inte").status_code == 404
 
 
+def test_the_procedure_pages_name_the_file_never_the_servers_path(site: Site) -> None:
+    from tests.conftest import PROCEDURES
+
+    site.sign_in("petra")
+    for url in ("/procedures", "/procedures/avregistrering-betyg"):
+        assert str(PROCEDURES) not in site.client.get(url).text
+    assert "· avregistrering-betyg.yaml</p>" in site.client.get("/procedures/avregistrering-betyg").text
+
+
 def test_the_overview_counts_open_cases_per_version_and_step(site: Site) -> None:
     first = site.start()
     site.start()
@@ -141,7 +150,11 @@ def test_the_overview_lists_an_invalid_procedure_file_with_its_problems(site: Si
     page = site.client.get("/procedures")
     assert page.status_code == 200
     assert "Ogiltig" in page.text
-    assert "trasig.yaml" in page.text or "trasig" in page.text
+    assert "trasig.yaml:1:1: error" in page.text  # the problem's location, relative to the procedures folder
+    assert str(folder) not in page.text
+    detail = site.client.get("/procedures/trasig")
+    assert "trasig.yaml:1:1: error" in detail.text
+    assert str(folder) not in detail.text
     [broken] = [s for s in site.service.procedure_overview("petra") if s.id == "trasig"]
     assert not broken.valid
     assert broken.diagnostics  # each problem with its line and column, as `rutin procedures check` prints them
