@@ -214,3 +214,40 @@ def test_the_waiting_list_answers_204_while_nothing_changed_so_focus_stays(site:
     new_url = html.unescape(re.search(r'hx-get="([^"]+)"', changed.text).group(1))  # type: ignore[union-attr]
     assert new_url != url
     assert site.client.get(new_url, headers={"HX-Request": "true"}).status_code == 204
+
+
+def data_section(page: str) -> str:
+    """The case page's "Uppgifter" list (inputs at start and fields recorded since)."""
+    return page.split('id="h-data"', 1)[1].split("</dl>", 1)[0]
+
+
+def test_the_case_data_shows_labels_and_choice_labels_with_the_yaml_names_at_hand(site: Site) -> None:
+    case_id = site.start()
+    site.to_wait(case_id)  # records `beslutande_larare` on the way
+    site.sign_in("anna")
+    data = data_section(site.client.get(f"/cases/{case_id}").text)
+    assert "Varför ska betyget makuleras?" in data  # the input's label, not `orsak`
+    assert "Betyget är registrerat på fel betygsgrupp" in data  # the choice's label, not `fel_betygsgrupp`
+    assert '<dt title="orsak">' in data and '<code class="raw">orsak</code>' in data  # the name, for YAML readers
+    assert '<dd title="fel_betygsgrupp">' in data
+    assert ">fel_betygsgrupp<" not in data  # the raw value is no longer what people read
+    assert "19121212-1212" in data  # a value without choices is shown as typed
+    assert (
+        "Läraren som beslutade betyget" in data and '<code class="raw">beslutande_larare</code>' in data
+    )  # a recorded field
+    english = data_section(site.client.get(f"/cases/{case_id}?lang=en").text)
+    assert "Why is the grade revoked?" in english
+    assert "The grade is registered on the wrong grade group" in english
+
+
+def test_recorded_choice_fields_read_as_their_choices_labels_in_either_language(site: Site) -> None:
+    from web.names import names_of
+
+    loaded = site.service.current(PROC)
+    sv, en = names_of(loaded, "sv"), names_of(loaded, "en")
+    assert (sv.field("status"), sv.value("status", "ej_borjat")) == ("Registrerad status", "Ej börjat")
+    assert (en.field("status"), en.value("status", "ej_borjat")) == ("Status registered", "Not started")
+    assert en.value("status", "avbrott") == "Avbrott"  # no English label: the Swedish one, as the form shows it
+    assert sv.value("status", "okänd") == "okänd"  # a value the version does not list is shown as stored
+    assert sv.field("finns_inte") == "finns_inte"
+    assert (sv.value("x", True), en.value("x", False), sv.value("x", None)) == ("Ja", "No", "")
