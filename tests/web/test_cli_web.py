@@ -198,3 +198,37 @@ def test_an_unreadable_clock_file_gives_an_error_page_not_a_crash(tmp_path: Path
         assert answer.status_code == 400
         assert "klockfilen" in answer.text and "inte en ISO-8601-tid" in answer.text
     engine.dispose()
+
+
+# `rutin web --demo` with uvicorn.run replaced: reports the collector's state at the moment the server would start
+GC_PROBE = """
+import gc, sys, uvicorn
+import cli
+
+def run(app, **kwargs):
+    print("GC", gc.get_threshold(), gc.get_freeze_count(), flush=True)
+    sys.exit(0)
+
+uvicorn.run = run
+cli.main()
+"""
+
+
+def test_rutin_web_freezes_start_up_objects_and_collects_young_ones_less_often(tmp_path: Path) -> None:
+    from commands.web import GC_THRESHOLDS
+
+    env = {**os.environ, "RUTIN_DB": str(tmp_path / "rutin.db"), "RUTIN_PROCEDURES": str(ROOT / "procedures")}
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, "web", "--demo", "--no-worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Demoärenden:" in done.stdout  # the seeding ran before the freeze, so its objects are frozen too
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("GC ")]
+    threshold, frozen = line[3:].rsplit(" ", 1)
+    assert threshold == str(GC_THRESHOLDS)
+    assert int(frozen) > 10_000  # the app, the procedures and SQLAlchemy's tables are out of the collector's walk
