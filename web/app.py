@@ -153,6 +153,19 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
+def without_folder(text: str | None, folder: object) -> str | None:
+    """An error's text without where the server keeps its procedure files: a file inside by its name, the folder
+    itself by its last part (errors from the CLI's adapters name the full path, which is right on the server only)."""
+    if text is None or folder is None:
+        return text
+    from pathlib import Path
+
+    path = Path(str(folder))
+    for where in dict.fromkeys((str(path), str(path.resolve()))):
+        text = text.replace(where + "/", "").replace(where, path.name)
+    return text
+
+
 def error_status(error: RutinError) -> int:
     if isinstance(error, NotFound):
         return 404
@@ -225,7 +238,8 @@ def create_app(
     @app.exception_handler(RutinError)
     def _refused(request: Request, exc: RutinError) -> Response:
         lang = lang_of(request)
-        message, hint = exc.localized(lang)
+        folder = getattr(web.service(request).source, "folder", None)  # the procedure folder's, if it is one
+        message, hint = (without_folder(t, folder) for t in exc.localized(lang))
         status = error_status(exc)
         title = {403: "refused_title", 404: "not_found"}.get(status, "error")
         try:

@@ -159,3 +159,13 @@ def test_the_overview_lists_an_invalid_procedure_file_with_its_problems(site: Si
     assert not broken.valid
     assert broken.diagnostics  # each problem with its line and column, as `rutin procedures check` prints them
     assert any(":" in d.format() for d in broken.diagnostics)
+
+
+def test_an_error_about_an_unknown_procedure_names_no_server_path(site: Site) -> None:
+    from tests.conftest import PROCEDURES
+
+    site.sign_in("anna")
+    answer = site.client.get("/cases/new/finns-inte")
+    assert answer.status_code == 404
+    assert "finns-inte" in answer.text
+    assert str(PROCEDURES) not in answer.text and str(PROCEDURES.resolve()) not in answer.text
