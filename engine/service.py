@@ -90,6 +90,8 @@ class Rutin:
         self.switches = switches
         self._machines = MachineCache()
         self._pinned: dict[str, LoadedProcedure] = {}
+        # procedure versions already verified, by (hash, stored text, stored data): the check is a pure function of them
+        self._verified: dict[tuple[str, str, str], list[ChainProblem]] = {}
         self._current: dict[tuple[str, str], LoadedProcedure] = {}
 
     # -- time and people ----------------------------------------------------------------------------
@@ -452,9 +454,10 @@ class Rutin:
         return case, self.store.events(case_id)
 
     def replay(self, case_id: str, actor: str) -> ReplayReport:
-        from engine.audit import replay_case
+        return self._replay(*self.history(case_id, actor))
 
-        case, events = self.history(case_id, actor)
+    def _replay(self, case: Case, events: list[Event]) -> ReplayReport:
+        from engine.audit import replay_case
 
         def load(version: str) -> tuple[LoadedProcedure, CompiledMachine]:
             loaded = self.pinned(version)
@@ -463,22 +466,48 @@ class Rutin:
         return replay_case(case, events, load)
 
     def verify(self, actor: str, case_id: str | None = None) -> VerifyReport:
-        from engine.audit import VerifyReport, verify_procedure_version, verify_stream
+        from engine.audit import VerifyReport
 
         self.user(actor)
         report = VerifyReport()
-        streams = self.store.streams()
-        if case_id is not None:
-            streams = [s for s in streams if s[0] == case_id]
-            if not streams:
-                raise NotFound(f"there is no case '{case_id}'", "see the cases with `rutin case list`")
-        for stream, version, head in streams:
-            verify_stream(report, stream, self.store.events(stream), version, head)
-        hashes = None if case_id is None else [self.store.load_case(case_id).procedure_hash]
-        for procedure_hash in hashes or self.store.procedure_hashes():
-            text, data = self.store.procedure_version(procedure_hash)
-            verify_procedure_version(report, procedure_hash, text, data)
+        if case_id is None:
+            for stream, version, head in self.store.streams():
+                self._verify_chain(report, stream, self.store.events(stream), (version, head))
+            for procedure_hash in self.store.procedure_hashes():
+                self._verify_version(report, procedure_hash)
+            return report
+        case = self.store.load_case(case_id)  # NotFound for an unknown case
+        self._verify_case(report, case, self.store.events(case_id))
         return report
+
+    def _verify_case(self, report: VerifyReport, case: Case, events: list[Event]) -> None:
+        """One case's chain, checked against its stream's head, and the procedure version it runs on."""
+        head = self.store.stream_head(case.id)
+        if head is None:
+            raise NotFound(
+                f"there is no case '{case.id}'",
+                "see the cases with `rutin case list`",
+                sv=(f"det finns inget ärende '{case.id}'", "se ärendena med `rutin case list`"),
+            )
+        self._verify_chain(report, case.id, events, head)
+        self._verify_version(report, case.procedure_hash)
+
+    def _verify_chain(self, report: VerifyReport, stream: str, events: list[Event], head: tuple[int, str]) -> None:
+        from engine.audit import verify_stream
+
+        verify_stream(report, stream, events, *head)
+
+    def _verify_version(self, report: VerifyReport, procedure_hash: str) -> None:
+        from engine.audit import VerifyReport, verify_procedure_version
+
+        text, data = self.store.procedure_version(procedure_hash)
+        key = (procedure_hash, text, data)
+        if key not in self._verified:
+            checked = VerifyReport()
+            verify_procedure_version(checked, *key)
+            self._verified[key] = checked.problems
+        report.procedures += 1
+        report.problems.extend(self._verified[key])
 
     def export(self, case_id: str, fmt: str, actor: str) -> str:
         from engine.audit import export_history
@@ -666,24 +695,15 @@ class Rutin:
 
     def audit_page(self, case_id: str, actor: str) -> AuditPage:
         """A case's replay and its chain's verification, for auditors and administrators."""
-        from engine.audit import VerifyReport, verify_procedure_version, verify_stream
+        from engine.audit import VerifyReport
         from engine.pages import AuditPage
 
-        user = self._auditor(actor)
+        self._auditor(actor)
         case = self.store.load_case(case_id)
-        events = self.store.events(case_id)
-        # `verify` over one case still lists every stream; the page checks this one from the head it just read
+        events = self.store.events(case_id)  # read once: verified, replayed and shown
         report = VerifyReport()
-        verify_stream(report, case.id, events, case.version, case.head_hash)
-        text, data = self.store.procedure_version(case.procedure_hash)
-        key = (case.procedure_hash, text, data)
-        if key not in self._verified:  # the check is a pure function of the stored text and data: once each
-            checked = VerifyReport()
-            verify_procedure_version(checked, *key)
-            self._verified[key] = checked.problems
-        report.procedures += 1
-        report.problems.extend(self._verified[key])
-        return AuditPage(self.view(case), self.replay(case_id, user.name), report, events)
+        self._verify_case(report, case, events)
+        return AuditPage(self.view(case), self._replay(case, events), report, events)
 
     def audit_export(self, case_id: str, fmt: str, actor: str) -> str:
         return self.export(case_id, fmt, self._auditor(actor).name)
@@ -786,13 +806,4 @@ class Rutin:
         found: list[tuple[str, str]] = [(i.name, i.type) for i in procedure.inputs]
         for step in procedure.steps:
             found += [(f.name, f.type) for f in getattr(step, "fields", None) or ()]
-        return found
-
-    @property
-    def _verified(self) -> dict[tuple[str, str, str], list[ChainProblem]]:
-        """Procedure versions already verified in this process, by (hash, stored text, stored data)."""
-        found: dict[tuple[str, str, str], list[ChainProblem]] | None = getattr(self, "_verified_cache", None)
-        if found is None:
-            found = {}
-            self._verified_cache = found
         return found
