@@ -43,6 +43,7 @@ from adapters.sandbox import SandboxAdapter  # noqa: E402
 from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
 from adapters.sql.store import SqlCaseStore  # noqa: E402
 from bench.memory import rss_now, rss_peak  # noqa: E402
+from bench.report import mib, opened, print_table, verdict  # noqa: E402
 from engine.access import User  # noqa: E402
 from engine.service import Rutin  # noqa: E402
 from engine.systems import Systems  # noqa: E402
@@ -272,16 +273,6 @@ def _do_until_wait(service: Rutin, plan: list[PlanMove], case_id: str, i: int, r
         run.do.events += 1
         i += 1
     return i
-
-
-@contextmanager
-def opened(path: Path) -> Iterator[sqlite3.Connection]:
-    """A plain sqlite3 connection for looking at a database, closed afterwards (`with connect()` is not)."""
-    conn = sqlite3.connect(path)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def _sample_wait(path: Path) -> str | None:
@@ -604,23 +595,6 @@ def import_profile(db: Path, case_id: str, action: str, top: int = 8) -> list[st
 
 
 # -- the report -------------------------------------------------------------------------------------
-
-
-def mib(n: float) -> str:
-    return f"{n / 2**20:.2f} MiB"
-
-
-def print_table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for j, row in enumerate(rows):
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        print("  " + "  ".join(cells))
-        if j == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 def phase_row(name: str, phase: Phase, base: Phase | None) -> tuple[str, ...]:

@@ -26,8 +26,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,6 +44,10 @@ from adapters.sandbox import SandboxAdapter  # noqa: E402
 from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
 from adapters.sql.store import SqlCaseStore, iso  # noqa: E402
 from bench.memory import rss_now, rss_peak  # noqa: E402
+from bench.report import mib as report_mib  # noqa: E402
+from bench.report import opened as _opened  # noqa: E402
+from bench.report import print_table  # noqa: E402
+from bench.report import verdict as _verdict  # noqa: E402
 from engine.access import User  # noqa: E402
 from engine.personnummer import luhn_check_digit  # noqa: E402
 from engine.service import Rutin  # noqa: E402
@@ -79,6 +83,18 @@ TARGET_MEMORY_MIB = 60.0
 ABOUT = 1.10  # "about 60 MB": at most 10% above
 FLAT_MIB = 5.0  # "flat": peak RSS within this of each other at 10,000 and 100,000 open cases
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the service's id alphabet (engine/service.py)
+
+
+def opened(path: Path) -> AbstractContextManager[sqlite3.Connection]:
+    return _opened(path, autocommit=True)
+
+
+def mib(n: float) -> str:
+    return report_mib(n, 1)
+
+
+def verdict(ok: bool) -> str:
+    return _verdict(ok, "MET")
 
 
 # -- the database ---------------------------------------------------------------------------------
@@ -233,16 +249,6 @@ def spread(path: Path, first: timedelta, last: timedelta, seed: int = 1) -> int:
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return sum(1 for m in moments if m <= NOW)
-
-
-@contextmanager
-def opened(path: Path) -> Iterator[sqlite3.Connection]:
-    """A plain sqlite3 connection in autocommit mode, closed afterwards (`with connect()` is not)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 # -- one scenario, in a fresh process -------------------------------------------------------------
@@ -473,23 +479,6 @@ def run(open_n: int, waiting_n: int, base: Path, profile: bool) -> None:
 
 
 # -- the report -----------------------------------------------------------------------------------
-
-
-def mib(n: float) -> str:
-    return f"{n / 2**20:.1f} MiB"
-
-
-def print_table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for j, row in enumerate(rows):
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        print("  " + "  ".join(cells))
-        if j == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-
-
-def verdict(ok: bool) -> str:
-    return "MET" if ok else "MISSED"
 
 
 def report_build(built: Built) -> None:

@@ -33,14 +33,12 @@ import io
 import pstats
 import random
 import re
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -56,6 +54,7 @@ from adapters.sandbox import SandboxAdapter  # noqa: E402
 from adapters.scenario_runner import scenario_files  # noqa: E402
 from adapters.sql.database import ensure_schema, open_engine  # noqa: E402
 from adapters.sql.store import SqlCaseStore  # noqa: E402
+from bench.report import opened  # noqa: E402
 from engine.access import AUDITOR_TASK, PROCESS_OWNER_TASK, User  # noqa: E402
 from engine.errors import RutinError  # noqa: E402
 from engine.loader import load_procedure_text  # noqa: E402
@@ -259,15 +258,6 @@ def describe(path: Path, built: Built) -> None:
         )
         built.states = int(conn.execute("SELECT count(DISTINCT procedure_id || state) FROM cases").fetchone()[0])
     built.megabytes = path.stat().st_size / 2**20
-
-
-@contextmanager
-def opened(path: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(path)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 # -- timing the pages ------------------------------------------------------------------------------------
