@@ -99,7 +99,13 @@ def read_password_stdin() -> str:
     if not line:
         from engine.errors import RutinError
 
-        fail(RutinError("no password on standard input", "pipe it in, e.g. printf '%s\\n' \"$PASS\" | rutin ..."))
+        fail(
+            RutinError(
+                "no password on standard input",
+                "pipe it in, e.g. printf '%s\\n' \"$PASS\" | rutin ...",
+                sv=("inget lösenord på standard in", "skicka in det, t.ex. printf '%s\\n' \"$PASS\" | rutin ..."),
+            )
+        )
     return line
 
 
