@@ -266,7 +266,13 @@ import commands  # noqa: E402, F401
 
 
 def main() -> None:
-    app(prog_name="rutin")
+    from commands import collector
+
+    collector.starting()
+    try:
+        app(prog_name="rutin")
+    finally:
+        collector.ending()
 
 
 if __name__ == "__main__":

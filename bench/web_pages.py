@@ -314,12 +314,13 @@ class Timing:
 def build_app(path: Path) -> Any:
     """The app as `rutin --db PATH --adapters sandbox --now NOW web` builds it (commands/web.py's build_web)."""
     from cli import Settings
-    from commands.web import build_web, settle_garbage_collector
+    from commands import collector
+    from commands.web import build_web
 
     settings = Settings(str(path), VIEWER, NOW.isoformat(), PROCEDURES, "sandbox", "sv")
     app, _, authenticator = build_web(settings, session_clock=FixedClock(NOW))
     authenticator.set_password(VIEWER, PASSWORD)
-    settle_garbage_collector()  # as `rutin web` does once it has started
+    collector.settled()  # as `rutin web` does once it has started
     return app
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli import DEFAULT_TZ, Settings, app, fail, pass_settings, refusals
+from commands import collector
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -50,27 +51,6 @@ def build_web(
         {"sv": sv, "en": en}, authenticator, sessions, session_clock or SystemClock(), secure_cookies=secure_cookies
     )
     return app_, sv, authenticator
-
-
-# CPython collects generation 0 after 700 more allocations than frees, generation 1 after 10 of those and
-# generation 2 (every tracked object of the process) after 10 of generation 1. A page of 100 cases allocates tens of
-# thousands of objects, so a request ran dozens of young collections and now and then a full one that walked all
-# that start-up left alive (pinned procedures, templates, SQLAlchemy's tables): 51-78 ms pauses in single requests
-# on 10,000 cases (bench/web_pages.py --reuse). Frozen start-up objects are never walked again; 10,000 young objects
-# per collection cost at most ~6 ms (50,000 let a single collection take 25 ms); request garbage is mostly freed by
-# reference counting anyway, and cycles are still collected, only in larger batches.
-GC_THRESHOLDS = (10_000, 20, 20)
-
-
-def settle_garbage_collector() -> None:
-    """Once start-up (imports, the app, the demo seeding) is done: move every object alive now into the permanent
-    generation, which collections never walk, and collect young objects less often. Memory stays bounded: cycles
-    are still collected, only in larger batches."""
-    import gc
-
-    gc.collect()  # what start-up left as garbage is freed now, not frozen in for good
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class SweepThread(threading.Thread):
@@ -167,7 +147,7 @@ def web(
     sweeper = SweepThread(service, sweep_every) if run_worker else None
     if sweeper is not None:
         sweeper.start()
-    settle_garbage_collector()
+    collector.settled()
     try:
         uvicorn.run(app_, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:

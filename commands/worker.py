@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli import JSON, Settings, app, emit_json, fail, pass_settings, refusals, show_table, table
+from commands import collector
 
 
 @app.command("worker")
@@ -36,6 +37,7 @@ def worker(s: Settings, once: bool, interval: float, no_mail: bool, as_json: boo
                         "--now stops the clock, so the worker would never see time pass", "use --now only with --once"
                     )
                 )
+            collector.settled()
             run_forever(service, mailer, interval=interval, single_only=not service.store.supports_many_workers)
             return
         result = run_once(service, mailer, worker_id())

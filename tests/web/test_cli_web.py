@@ -215,7 +215,7 @@ cli.main()
 
 
 def test_rutin_web_freezes_start_up_objects_and_collects_young_ones_less_often(tmp_path: Path) -> None:
-    from commands.web import GC_THRESHOLDS
+    from commands.collector import LONG_RUN
 
     env = {**os.environ, "RUTIN_DB": str(tmp_path / "rutin.db"), "RUTIN_PROCEDURES": str(ROOT / "procedures")}
     done = subprocess.run(
@@ -230,5 +230,5 @@ def test_rutin_web_freezes_start_up_objects_and_collects_young_ones_less_often(t
     assert "Demoärenden:" in done.stdout  # the seeding ran before the freeze, so its objects are frozen too
     [line] = [line for line in done.stdout.splitlines() if line.startswith("GC ")]
     threshold, frozen = line[3:].rsplit(" ", 1)
-    assert threshold == str(GC_THRESHOLDS)
+    assert threshold == str(LONG_RUN)
     assert int(frozen) > 10_000  # the app, the procedures and SQLAlchemy's tables are out of the collector's walk
