@@ -3,25 +3,31 @@
 Both sit behind the `Authenticator` and `SessionStore` ports, so single sign-on can replace the password check
 later without touching the web app. The session table holds only a SHA-256 of each token: whoever reads the
 database cannot take over a session. Sessions end after an idle period and, whatever the activity, after an
-absolute lifetime.
+absolute lifetime. `SqlSignInThrottle` counts failed sign-ins per name and per address in the same database,
+so a guessing flood is refused before any argon2 work, whichever web process it reaches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.sql.rows import from_iso, iso
-from adapters.sql.tables import sessions, users
+from adapters.sql.tables import sessions, sign_in_throttle, users
 from engine.errors import InvalidValue, NotFound
-from engine.ports import Identity, Session
+from engine.ports import Identity, Session, Throttled
+
+T = TypeVar("T")
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; a cap keeps a megabyte "password" from costing CPU
@@ -153,3 +159,158 @@ class SqlSessions:
         # BEGIN IMMEDIATE on SQLite, as every writer in Rutin (see adapters/sql/database.py)
         with self.engine.connect().execution_options(rutin_write=True) as conn, conn.begin():
             yield conn
+
+
+KEY_LENGTH = 128  # the column's width; two names alike in their first 128 characters share a counter, harmlessly
+Scope = Literal["name", "address"]
+
+
+def throttle_name(name: str) -> str:
+    """The key a user name is counted under: "Anna", "anna " and "ＡＮＮＡ" are one name to a guesser."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()[:KEY_LENGTH]
+
+
+class SqlSignInThrottle:
+    """Failed sign-ins per normalised user name and per client address, in fixed windows, in the database.
+
+    A window starts at the first failure of a name (or address) and lasts `window`; within it at most `per_name`
+    (`per_address`) attempts reach the password check. An attempt is counted *before* the check (`admit`), in
+    the same transaction that reads the count, so parallel requests cannot all slip past the bound; the count is
+    given back on success (`succeeded`). A refused attempt only reads, unless it is the first refusal of its
+    lock, so a flood of them costs one indexed SELECT each and no argon2. Whether the name exists plays no part.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        per_name: int = 5,
+        per_address: int = 50,
+        window: timedelta = timedelta(minutes=15),
+    ) -> None:
+        if per_name < 1 or per_address < 1 or window <= timedelta(0):
+            raise ValueError("throttle bounds and window must be positive")
+        self.engine = engine
+        self.limits: dict[Scope, int] = {"name": per_name, "address": per_address}
+        self.window = window
+
+    def admit(self, name: str, address: str, now: datetime) -> Throttled | None:
+        keys = self._keys(name, address)
+        with self.engine.connect() as conn:  # the cheap path: a lock already written down needs no write
+            lock = self._lock(self._rows(conn, keys, lock=False), now)
+        if lock is not None and lock.first is False:
+            return lock
+        return self._retrying(lambda: self._admit(keys, now))
+
+    def succeeded(self, name: str, address: str, now: datetime) -> None:
+        name_key, address_key = self._keys(name, address)
+
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(delete(sign_in_throttle).where(self._is(name_key)))
+                # the attempt counted in `admit` was no failure; (if the window rolled over meanwhile, the new one
+                # is one lower than it should be: a harmless rounding against a rare race)
+                conn.execute(
+                    update(sign_in_throttle)
+                    .where(self._is(address_key), sign_in_throttle.c.failures > 0)
+                    .values(failures=sign_in_throttle.c.failures - 1)
+                )
+                # ended windows are swept here, off the hot path of refusals
+                conn.execute(delete(sign_in_throttle).where(sign_in_throttle.c.window_start <= iso(now - self.window)))
+
+        self._retrying(work)
+
+    def failures(self, name: str, address: str, now: datetime) -> dict[Scope, int]:
+        """The failures counted in the current windows (for tests and operators)."""
+        keys = self._keys(name, address)
+        with self.engine.connect() as conn:
+            rows = self._rows(conn, keys, lock=False)
+        return {scope: self._live(rows.get((scope, key)), now)[1] for scope, key in keys}
+
+    # -- inside --------------------------------------------------------------------------------------
+
+    def _admit(self, keys: tuple[tuple[Scope, str], tuple[Scope, str]], now: datetime) -> Throttled | None:
+        with self._write() as conn:
+            rows = self._rows(conn, keys, lock=True)  # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE locks all
+            lock = self._lock(rows, now)
+            if lock is not None:
+                if lock.first:  # noted, so the next refusal of this lock takes the read-only path
+                    locked = next(k for k in keys if k[0] == lock.scope)
+                    conn.execute(update(sign_in_throttle).where(self._is(locked)).values(refusal_logged=True))
+                return lock
+            for key in keys:
+                row = rows.get(key)
+                failures = self._live(row, now)[1]
+                if row is None:  # a concurrent insert of the same key fails on the primary key and is retried
+                    conn.execute(
+                        insert(sign_in_throttle).values(
+                            scope=key[0], key=key[1], window_start=iso(now), failures=1, refusal_logged=False
+                        )
+                    )
+                elif failures == 0:  # its window ended: a new one starts with this attempt
+                    conn.execute(
+                        update(sign_in_throttle)
+                        .where(self._is(key))
+                        .values(window_start=iso(now), failures=1, refusal_logged=False)
+                    )
+                else:
+                    conn.execute(update(sign_in_throttle).where(self._is(key)).values(failures=failures + 1))
+            return None
+
+    def _lock(self, rows: dict[tuple[str, str], Any], now: datetime) -> Throttled | None:
+        """The lock on this attempt, the name's before the address's (the one a person can act on)."""
+        scopes: tuple[Scope, ...] = ("name", "address")
+        for scope in scopes:
+            for (row_scope, _), row in rows.items():
+                start, failures = self._live(row, now)
+                if row_scope == scope and start is not None and failures >= self.limits[scope]:
+                    return Throttled(scope, start + self.window, first=not row.refusal_logged)
+        return None
+
+    def _live(self, row: Any, now: datetime) -> tuple[datetime | None, int]:
+        """The row's window start and failures, or (None, 0) when there is no row or its window has ended."""
+        if row is None:
+            return None, 0
+        start = from_iso(row.window_start)
+        if now >= start + self.window:
+            return None, 0
+        return start, int(row.failures)
+
+    def _keys(self, name: str, address: str) -> tuple[tuple[Scope, str], tuple[Scope, str]]:
+        return ("name", throttle_name(name)), ("address", address[:KEY_LENGTH])
+
+    def _rows(self, conn: Connection, keys: tuple[tuple[Scope, str], ...], *, lock: bool) -> dict[tuple[str, str], Any]:
+        query = (
+            select(sign_in_throttle)
+            .where(or_(*(self._is(k) for k in keys)))
+            .order_by(sign_in_throttle.c.scope, sign_in_throttle.c.key)  # one lock order for every transaction
+        )
+        if lock:
+            query = query.with_for_update()
+        return {(r.scope, r.key): r for r in conn.execute(query)}
+
+    @staticmethod
+    def _is(key: tuple[str, str]) -> Any:
+        return and_(sign_in_throttle.c.scope == key[0], sign_in_throttle.c.key == key[1])
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(rutin_write=True) as conn, conn.begin():  # BEGIN IMMEDIATE
+            yield conn
+
+    @staticmethod
+    def _retrying(work: Callable[[], T]) -> T:
+        """Run a write again when a concurrent one won a race that PostgreSQL reports as an error.
+
+        Two first failures of one name both insert its row (one hits the primary key), or two transactions wait
+        on each other's rows (a deadlock PostgreSQL breaks by failing one). Either way nothing was written."""
+        for attempt in range(5):
+            try:
+                return work()
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+            except DBAPIError as exc:
+                if "deadlock" not in str(exc).lower() or attempt == 4:
+                    raise
+        raise AssertionError("unreachable")

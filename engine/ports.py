@@ -115,6 +115,27 @@ class SessionStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Throttled:
+    """A sign-in attempt refused before any password check: too many failures for its name or its address."""
+
+    scope: Literal["name", "address"]
+    until: datetime  # when the window that holds the failures ends and attempts are checked again
+    first: bool  # the first refusal of this lock (the one written to the audit history; a flood adds nothing)
+
+
+class SignInThrottle(Protocol):
+    """Counts failed sign-ins per user name and per client address, shared by every web process on one database."""
+
+    def admit(self, name: str, address: str, now: datetime) -> Throttled | None:
+        """None when the attempt may check its password, counted as a failure until `succeeded`; else the lock."""
+        ...
+
+    def succeeded(self, name: str, address: str, now: datetime) -> None:
+        """The password held: clear the name's failures and give back the address's counted attempt."""
+        ...
+
+
 class CaseStore(Protocol):
     """Cases, their histories, the outbox, pinned procedure texts and users, with optimistic locking."""
 

@@ -24,23 +24,28 @@ from starlette.datastructures import FormData
 from engine.access import NotAllowed, is_auditor, is_process_owner
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue, NotFound, RutinError, StaleCase
 from engine.personnummer import SWEDEN
-from engine.ports import Authenticator, Clock, SessionStore
+from engine.ports import Authenticator, Clock, Identity, SessionStore, SignInThrottle, Throttled
 from engine.service import Rutin
+from engine.values import JsonValue
 from web.security import (
     CSRF_FIELD,
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
+    RECORDED_NAME_LENGTH,
     SESSION_COOKIE,
+    WEB_ACTOR,
     CsrfRefused,
     SignInRequired,
     Viewer,
     check_csrf,
+    client_address,
     login_url,
     new_login_csrf,
+    retry_after_seconds,
     safe_next,
     same,
 )
-from web.texts import Lang, event_kind, text
+from web.texts import Lang, event_kind, text, throttled_message
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,6 +60,32 @@ class Web:
     session_clock: Clock
     templates: Jinja2Templates
     secure_cookies: bool
+    throttle: SignInThrottle
+
+    def attempt(self, name: str, password: str, address: str) -> Identity | Throttled | None:
+        """One sign-in attempt: refused by the throttle before any argon2 work, else the password checked.
+
+        Every outcome goes into the 'system' stream, as password changes do; never the password. A lock is
+        written once (its first refusal), so a flood of refused attempts adds nothing to the history."""
+        now = self.session_clock.now()
+        who: dict[str, JsonValue] = {"name": name[:RECORDED_NAME_LENGTH], "address": address}
+        lock = self.throttle.admit(name, address, now)
+        if lock is not None:
+            if lock.first:
+                data = {**who, "scope": lock.scope, "until": lock.until.isoformat()}
+                self.record(WEB_ACTOR, now, "sign_in_throttled", data)
+            return lock
+        identity = self.authenticator.authenticate(name, password)
+        if identity is None:
+            self.record(WEB_ACTOR, now, "sign_in_failed", who)
+            return None
+        self.throttle.succeeded(name, address, now)
+        self.record(identity.name, now, "signed_in", {"user": identity.name, "address": address})
+        return identity
+
+    def record(self, actor: str, at: datetime, kind: str, data: dict[str, JsonValue]) -> None:
+        # the store is shared by every language's service; the session clock's time, as sessions use
+        self.services["sv"].store.append_system_event(actor, at, kind, data)
 
     def service(self, request: Request) -> Rutin:
         return self.services[lang_of(request)]
@@ -204,9 +235,12 @@ def create_app(
     session_clock: Clock,
     *,
     secure_cookies: bool = False,
+    throttle: SignInThrottle | None = None,
 ) -> FastAPI:
+    """The app. Without a `throttle`, failed sign-ins are counted in the sessions' own database."""
     app = FastAPI(title="Rutin", docs_url=None, redoc_url=None, openapi_url=None)
-    web = Web(services, authenticator, sessions, session_clock, make_templates(), secure_cookies)
+    throttle = throttle or default_throttle(sessions)
+    web = Web(services, authenticator, sessions, session_clock, make_templates(), secure_cookies, throttle)
     app.state.web = web
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -256,6 +290,18 @@ def create_app(
     return app
 
 
+def default_throttle(sessions: SessionStore) -> SignInThrottle:
+    """The SQL throttle on the database that holds the sessions, so every process that shares them shares it.
+
+    `rutin web` passes no throttle of its own (commands/web.py predates it); a session store that is not SQL
+    must come with one, since an unthrottled sign-in would let a guessing flood run argon2 without bound."""
+    from adapters.identity import SqlSessions, SqlSignInThrottle
+
+    if not isinstance(sessions, SqlSessions):
+        raise TypeError("create_app needs a throttle= for a session store that is not SqlSessions")
+    return SqlSignInThrottle(sessions.engine)
+
+
 def add_sign_in(app: FastAPI, web: Web) -> None:
     """GET/POST /login and POST /logout."""
 
@@ -270,9 +316,13 @@ def add_sign_in(app: FastAPI, web: Web) -> None:
         name = str(form.get("username") or "").strip()
         password = str(form.get("password") or "")
         target = safe_next(str(form.get("next") or "/"))
-        identity = await run_in_threadpool(web.authenticator.authenticate, name, password) if name else None
-        if identity is None:
+        # an empty name checks no password, so it costs nothing and is not counted
+        outcome = await run_in_threadpool(web.attempt, name, password, client_address(request)) if name else None
+        if isinstance(outcome, Throttled):
+            return _throttled_page(web, request, target, name, outcome)
+        if outcome is None:
             return _login_page(web, request, target, False, name, 401)
+        identity = outcome
         previous = request.cookies.get(SESSION_COOKIE)
         if previous:  # signing in again (perhaps as someone else) ends the session the browser had
             await run_in_threadpool(web.sessions.close, previous)
@@ -293,15 +343,43 @@ def add_sign_in(app: FastAPI, web: Web) -> None:
     async def logout(request: Request) -> Response:
         _, viewer = await web.posted(request)
         await run_in_threadpool(web.sessions.close, viewer.session.token)
+        name = viewer.user.name
+        who: dict[str, JsonValue] = {"user": name, "address": client_address(request)}
+        await run_in_threadpool(web.record, name, web.session_clock.now(), "signed_out", who)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
 
-def _login_page(web: Web, request: Request, target: str, expired: bool, name: str | None, status: int) -> Response:
+def _throttled_page(web: Web, request: Request, target: str, name: str, lock: Throttled) -> Response:
+    """429 with Retry-After, and the sign-in form with the wait in the person's language."""
+    seconds = retry_after_seconds(lock, web.session_clock.now())
+    message = throttled_message(lock.scope, seconds, lang_of(request))
+    response = _login_page(web, request, target, False, name, 429, throttled=message)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _login_page(
+    web: Web,
+    request: Request,
+    target: str,
+    expired: bool,
+    name: str | None,
+    status: int,
+    *,
+    throttled: str | None = None,
+) -> Response:
     existing = request.cookies.get(LOGIN_CSRF_COOKIE)
     token = existing if existing and len(existing) >= 24 else new_login_csrf()
-    context = {"login_csrf": token, "next": target, "expired": expired, "failed": status == 401, "username": name}
+    context = {
+        "login_csrf": token,
+        "next": target,
+        "expired": expired,
+        "failed": status == 401,
+        "throttled": throttled,
+        "username": name,
+    }
     response = web.render(request, "login.html", context, status)
     if not same(existing, token):
         response.set_cookie(

@@ -3,26 +3,31 @@
 The session cookie holds a random token (HttpOnly, SameSite=Lax); the database keeps only its hash. A signed-in
 form's CSRF token is derived from the session token (a keyed hash), so it needs no storage and another site, which
 cannot read the cookie, cannot compute it. The sign-in form, before any session exists, uses a double-submit
-cookie instead. Every POST is checked before anything else runs.
+cookie instead. Every POST is checked before anything else runs. Failed sign-ins are throttled per name and per
+client address (the `SignInThrottle` port) before any password is checked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import Request
 
 from engine.access import User
-from engine.ports import Session
+from engine.ports import Session, Throttled
 
 SESSION_COOKIE = "rutin_session"
 LOGIN_CSRF_COOKIE = "rutin_login_csrf"
 LANG_COOKIE = "rutin_lang"
 CSRF_FIELD = "csrf_token"
+WEB_ACTOR = "rutin-web"  # the actor of sign-in attempts in the history: no one has proven who made them
+RECORDED_NAME_LENGTH = 128  # users.name's width: a longer typed name is no user, and the history keeps this much
 
 
 class SignInRequired(Exception):
@@ -81,3 +86,14 @@ def safe_next(value: str | None) -> str:
 def login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?next=" + quote(target, safe="")
+
+
+def client_address(request: Request) -> str:
+    """The address failed sign-ins are counted under: the TCP peer (uvicorn runs with proxy headers off, so a
+    client cannot pick its own by sending X-Forwarded-For; behind a reverse proxy this is the proxy's address)."""
+    return request.client.host if request.client else "unknown"
+
+
+def retry_after_seconds(lock: Throttled, now: datetime) -> int:
+    """Whole seconds until the lock's window ends, at least 1: the Retry-After header's value."""
+    return max(1, math.ceil((lock.until - now).total_seconds()))

@@ -6,6 +6,7 @@ through the views; only the app's own words live here.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 Lang = Literal["sv", "en"]
@@ -134,6 +135,22 @@ EVENT_KINDS: dict[str, tuple[str, str]] = {
     "refused": ("Nekades", "Refused"),
     "comment": ("Kommentar", "Comment"),
     "case_migrated": ("Flyttades till ny version", "Moved to a new version"),
+    "signed_in": ("Loggade in", "Signed in"),
+    "signed_out": ("Loggade ut", "Signed out"),
+    "sign_in_failed": ("Misslyckad inloggning", "Failed sign-in"),
+    "sign_in_throttled": ("Inloggning spärrad en stund", "Sign-in held back for a while"),
+}
+
+THROTTLED: dict[str, tuple[str, str]] = {
+    # why the sign-in was refused without checking the password; the wait follows
+    "name": (
+        "För många misslyckade inloggningar för det här namnet.",
+        "Too many failed sign-ins for this user name.",
+    ),
+    "address": (
+        "För många misslyckade inloggningar från din adress.",
+        "Too many failed sign-ins from your address.",
+    ),
 }
 
 
@@ -145,3 +162,12 @@ def text(key: str, lang: Lang) -> str:
 def event_kind(kind: str, lang: Lang) -> str:
     sv, en = EVENT_KINDS.get(kind, (kind, kind))
     return en if lang == "en" else sv
+
+
+def throttled_message(scope: str, seconds: int, lang: Lang) -> str:
+    """ "... Försök igen om 12 minuter.": the wait in whole minutes, rounded up so the person is never early."""
+    minutes = max(1, math.ceil(seconds / 60))
+    sv, en = THROTTLED[scope]
+    if lang == "en":
+        return f"{en} Try again in {minutes} minute{'' if minutes == 1 else 's'}."
+    return f"{sv} Försök igen om {minutes} minut{'' if minutes == 1 else 'er'}."

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.errors import RutinError
 
-SCHEMA_HEAD = "0003"  # the newest Alembic revision; tests assert it matches migrations/versions
+SCHEMA_HEAD = "0004"  # the newest Alembic revision; tests assert it matches migrations/versions
 BUSY_TIMEOUT_S = 30.0
 
 

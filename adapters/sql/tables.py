@@ -117,6 +117,17 @@ sessions = Table(
     Index("ix_sessions_expires", "expires_at"),
 )
 
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("scope", String(8), primary_key=True),  # "name" (normalised user name) or "address" (the client's)
+    Column("key", String(128), primary_key=True),
+    Column("window_start", String(40), nullable=False),  # the first failure counted in the current window
+    Column("failures", Integer, nullable=False),  # attempts that reached the password check and did not succeed
+    Column("refusal_logged", Boolean, nullable=False),  # this window's lock is already in the audit history
+    Index("ix_sign_in_throttle_window", "window_start"),
+)
+
 sandbox_facts = Table(
     "sandbox_facts",
     metadata,
