@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from engine.access import WORKER
 from engine.errors import AdapterError
-from engine.history import Event
-from engine.ports import OutboxItem, SystemAdapter
+from engine.ports import OutboxItem, SystemAdapter, SystemEvents
 from engine.values import JsonValue
 
 ENGAGED, RESTORED = "adapter_fallback", "adapter_restored"
@@ -65,16 +64,20 @@ def fold(system: str, recorded: Iterable[tuple[str, str, datetime]]) -> Fallback
     never restarts the clock."""
     state = HEALTHY
     for kind, about, at in recorded:
-        if kind not in KINDS or about != system:
-            continue
-        if kind == FAILING:
-            if state.failing_since is None or at < state.failing_since:
-                state = FallbackState(state.engaged, at)
-        elif kind == ENGAGED:
-            state = FallbackState(True, state.failing_since or at)
-        else:  # answered or restored: the system answers, the clock stops
-            state = HEALTHY
+        if kind in KINDS and about == system:
+            state = advance(state, kind, at)
     return state
+
+
+def advance(state: FallbackState, kind: str, at: datetime) -> FallbackState:
+    """The state of a system after one more recorded entry about it (one of KINDS)."""
+    if kind == FAILING:
+        if state.failing_since is None or at < state.failing_since:
+            return FallbackState(state.engaged, at)
+        return state
+    if kind == ENGAGED:
+        return FallbackState(True, state.failing_since or at)
+    return HEALTHY  # answered or restored: the system answers, the clock stops
 
 
 class FallbackLog(Protocol):
@@ -220,13 +223,24 @@ class FallbackAdapter:
 class StoreFallbackLog:
     """The fallback's state as events of the 'system' stream: audited, and seen by every process.
 
-    Uses only the store's system-stream port (append and read), so it works alike on SQLite and PostgreSQL."""
+    Uses only the store's system-stream port (append and read), so it works alike on SQLite and PostgreSQL.
+    The stream also holds every user change, refusal and sign-in, hundreds of thousands of events after a year,
+    and `state` is asked at every sweep: so the state of every system is kept folded with the stream's head it
+    was folded up to, and each call reads only the fallback's events after that head (the others are skipped
+    in the database). Every call still reads the store, so another process's record is seen at once, and the
+    result is always the fold of the whole stream as stored."""
 
     def __init__(self, store: SystemStream) -> None:
         self.store = store
+        self._states: dict[str, FallbackState] = {}
+        self._head = 0  # the 'system' stream's version the states are folded up to
+        self._head_hash: str | None = None  # the hash of that event, to notice a stream replaced under us
+        self._lock = threading.Lock()  # the adapters of one process (one per system) share this log
 
     def state(self, system: str) -> FallbackState:
-        return fold(system, ((e.kind, str(e.data.get("system")), e.at) for e in self.store.events("system")))
+        with self._lock:
+            self._catch_up()
+            return self._states.get(system, HEALTHY)
 
     def engaged(self, system: str) -> bool:
         return self.state(system).engaged
@@ -242,6 +256,16 @@ class StoreFallbackLog:
 
     def _append(self, kind: str, system: str, at: datetime, reason: str) -> None:
         self.store.append_system_event(WORKER, at, kind, {"system": system, "reason": reason})
+
+    def _catch_up(self) -> None:
+        read = self.store.system_events_after(self._head, KINDS)
+        if read.seen_hash != self._head_hash:  # not the stream folded so far (a restored backup): fold it anew
+            self._states, self._head, self._head_hash = {}, 0, None
+            read = self.store.system_events_after(0, KINDS)
+        for e in read.events:
+            system = str(e.data.get("system"))
+            self._states[system] = advance(self._states.get(system, HEALTHY), e.kind, e.at)
+        self._head, self._head_hash = read.head, read.head_hash
 
 
 class MemoryFallbackLog:
@@ -267,6 +291,8 @@ class MemoryFallbackLog:
 
 
 class SystemStream(Protocol):
-    def events(self, stream: str) -> list[Event]: ...
+    """The part of the store's port (engine.ports.CaseStore) the log uses."""
+
+    def system_events_after(self, seq: int, kinds: Collection[str]) -> SystemEvents: ...
 
     def append_system_event(self, actor: str, at: datetime, kind: str, data: Mapping[str, JsonValue]) -> None: ...

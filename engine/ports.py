@@ -6,7 +6,7 @@ implementation. The engine never imports an adapter; `cli.py` (the composition r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -68,6 +68,16 @@ class CaseFilter:
     group_fields: tuple[str, ...] = ()
     offset: int = 0
     urgent_first: bool = False  # overdue first, then the soonest expected, then the most recently changed
+
+
+@dataclass(frozen=True)
+class SystemEvents:
+    """The 'system' stream read on from where a reader stopped (`CaseStore.system_events_after`)."""
+
+    head: int  # the stream's version when read: every event up to it has been looked at, those of other kinds skipped
+    head_hash: str | None  # the hash of event `head` (None while the stream is empty)
+    events: list[Event]  # the events of the asked kinds after the given seq, up to `head`, oldest first
+    seen_hash: str | None  # the hash of the event numbered as the given seq, as stored now (None when there is none)
 
 
 @dataclass(frozen=True)
@@ -275,6 +285,14 @@ class CaseStore(Protocol):
     def list_users(self) -> list[User]: ...
 
     def append_system_event(self, actor: str, at: datetime, kind: str, data: Mapping[str, JsonValue]) -> None: ...
+
+    def system_events_after(self, seq: int, kinds: Collection[str]) -> SystemEvents:
+        """The 'system' stream's events of these kinds numbered after `seq`, up to its head, oldest first.
+
+        Others are skipped in the database, not transferred. A reader keeps `head` and `head_hash` and reads on
+        from them; a `seen_hash` that differs from the `head_hash` it kept means the stream it read was replaced
+        (a restored backup), so it reads again from 0."""
+        ...
 
 
 class SystemAdapter(Protocol):

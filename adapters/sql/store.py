@@ -9,7 +9,7 @@ mixins it joins.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -29,7 +29,7 @@ from adapters.sql.rows import (
 )
 from adapters.sql.tables import cases, events, procedure_versions, streams
 from adapters.sql.timer_store import TimerStore
-from adapters.sql.user_store import UserStore
+from adapters.sql.user_store import SYSTEM_STREAM, UserStore
 from adapters.sql.web_store import WebStore
 from adapters.sql.worker_registry import WorkerRegistry
 from engine.access import User
@@ -37,7 +37,7 @@ from engine.case import Case, DisplayStatus
 from engine.deadlines import Timer
 from engine.errors import NotFound, RutinError, StaleCase
 from engine.history import Event
-from engine.ports import CaseFilter, OutboxItem
+from engine.ports import CaseFilter, OutboxItem, SystemEvents
 
 __all__ = ["SqlCaseStore", "from_iso", "iso"]
 
@@ -208,6 +208,38 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
         with self.engine.connect() as conn:
             rows = conn.execute(select(events).where(events.c.stream == stream).order_by(events.c.seq)).all()
         return [event_from_row(r) for r in rows]
+
+    def system_events_after(self, seq: int, kinds: Collection[str]) -> SystemEvents:
+        """Served by the events table's primary key (stream, seq): a range from `seq` to the head, `kind` checked
+        on the rows in that range. The head is read first, and it is bumped in the transaction that inserts its
+        event, so every event up to it is committed and seen here, whatever the isolation level.
+
+        Sorted here rather than in SQL: an ORDER BY seq would keep SQLite's planner on the primary key even if an
+        index on (stream, kind, seq) were added, and the rows are few."""
+        with self.engine.connect() as conn:
+            head = conn.execute(
+                select(streams.c.version, streams.c.head_hash).where(streams.c.id == SYSTEM_STREAM)
+            ).first()
+            seen = conn.execute(
+                select(events.c.hash).where(and_(events.c.stream == SYSTEM_STREAM, events.c.seq == seq))
+            ).scalar()
+            version = head.version if head is not None else 0
+            rows = conn.execute(
+                select(events).where(
+                    and_(
+                        events.c.stream == SYSTEM_STREAM,
+                        events.c.seq > seq,
+                        events.c.seq <= version,
+                        events.c.kind.in_(sorted(kinds)),
+                    )
+                )
+            ).all()
+        return SystemEvents(
+            head=version,
+            head_hash=head.head_hash if head is not None and version > 0 else None,
+            events=sorted((event_from_row(r) for r in rows), key=lambda e: e.seq),
+            seen_hash=seen,
+        )
 
     def streams(self) -> list[tuple[str, int, str]]:
         with self.engine.connect() as conn:
