@@ -16,10 +16,11 @@ from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 import yaml
-from yaml.error import MarkedYAMLError
+from yaml.error import Mark, MarkedYAMLError
 from yaml.events import AliasEvent, Event
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
+from yaml.tokens import ScalarToken, StreamEndToken
 
 from engine.diagnostics import Diagnostic, Location, sort_diagnostics
 from engine.errors import ProcedureInvalid
@@ -158,7 +159,7 @@ def _compose(text: str, path: str) -> Node:
         hint = "write the procedure with fewer levels of lists and mappings inside each other"
         raise ProcedureInvalid([Diagnostic("yaml-too-large", message, _location(path, exc.mark), hint)]) from None
     except MarkedYAMLError as exc:
-        raise ProcedureInvalid([_syntax_diagnostic(exc, path)]) from exc
+        raise ProcedureInvalid([_syntax_diagnostic(exc, text, path)]) from exc
     except ReaderError as exc:  # raised while the loader is built, before any parsing
         raise ProcedureInvalid([_reader_diagnostic(exc, text, path)]) from exc
     return root
@@ -398,6 +399,7 @@ def _show_tag(tag: str) -> str:
 
 _TAB_HINT = "YAML does not allow tabs for indentation; use spaces"
 _INDENT_HINT = "check that keys at the same level start in the same column"
+_QUOTE_HINT = "close the quote on the same line, or remove it"
 _COLON_HINT = (
     "often a missing space after ':' or an unquoted ':' in a text: quote the text; "
     "or a key indented deeper than the key above it"
@@ -415,7 +417,8 @@ def _rule(pattern: str, message: str, hint: str | None, *, at_context: bool = Fa
     return _SyntaxRule(re.compile(pattern), message, hint, at_context)
 
 
-# First match wins; the fallback is PyYAML's own words.
+# First match wins; the fallback is PyYAML's own words. Quotes left open or closed too soon are found before
+# these rules (`_quote_diagnostic`): PyYAML reports them far from the mistake.
 _SYNTAX_RULES = (
     _rule(r"found character '\\t'", "a tab character is not allowed here", _TAB_HINT),
     _rule(r"mapping values are not allowed here", "a ':' is not allowed here", _COLON_HINT),
@@ -441,12 +444,6 @@ _SYNTAX_RULES = (
         at_context=True,
     ),
     _rule(
-        r"quoted scalar \| found unexpected end of stream",
-        "this quoted text is never closed",
-        "add the closing quote mark (' or \") at the end of the text",
-        at_context=True,  # the end of the file is no help: point at the opening quote
-    ),
-    _rule(
         r"unknown escape character '(?P<char>.*)'",
         "'\\{char}' is not a known escape in a double-quoted text",
         "write \\\\ for a backslash, or put the text in single quotes instead",
@@ -469,7 +466,10 @@ _SYNTAX_RULES = (
 )
 
 
-def _syntax_diagnostic(exc: MarkedYAMLError, path: str) -> Diagnostic:
+def _syntax_diagnostic(exc: MarkedYAMLError, text: str, path: str) -> Diagnostic:
+    quoted = _quote_diagnostic(exc, text, path)
+    if quoted is not None:
+        return quoted
     problem = exc.problem or "the text is not valid YAML"
     haystack = f"{exc.context or ''} | {problem}"
     for rule in _SYNTAX_RULES:
@@ -485,6 +485,110 @@ def _syntax_diagnostic(exc: MarkedYAMLError, path: str) -> Diagnostic:
             )
     message = f"{problem} ({exc.context})" if exc.context else problem
     return Diagnostic("yaml-syntax", message, _location(path, exc.problem_mark or exc.context_mark))
+
+
+# A line that starts a YAML key, list item or comment as procedure files write them (`  title:`, `  - id:`,
+# `  - BER`, `  # ...`): inside a quoted text it is a sign that the quote was never meant to run on to it.
+_ITEM_LINE = re.compile(
+    r"""[ \t]*(?:
+        (?P<key>[A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]|$)
+        | -[ \t]+(?:(?P<item_key>[A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]|$))?
+        | (?P<comment>\#)
+    )""",
+    re.VERBOSE,
+)
+_SCANNING_QUOTED = re.compile(r"while scanning a (double-|single-)?quoted scalar")
+_QUOTE_INSIDE_HINT = {
+    "'": "write a ' inside '...' as two (''), or put the text in double quotes",
+    '"': 'write a " inside "..." as \\", or put the text in single quotes',
+}
+
+
+def _quote_diagnostic(exc: MarkedYAMLError, text: str, path: str) -> Diagnostic | None:
+    """The opening quote behind `exc`, when a quoted text ran on too far or ended too soon; else None.
+
+    A quote left open reads on to the next quote mark of its kind, often dozens of lines later, and PyYAML stops
+    only there: at the end of the file, or at whatever the rest of that line then looks like (an indentation,
+    ':' or flow error). An apostrophe inside '...' ends the text too soon, and the rest of the line is left
+    over. Either way the error PyYAML reports is far from the mistake; the opening quote is where it was made.
+    """
+    problem = exc.problem_mark
+    if problem is None:
+        return None
+    if _SCANNING_QUOTED.fullmatch(exc.context or "") and exc.context_mark is not None:  # the text never ended
+        ends_file = exc.problem == "found unexpected end of stream"
+        return _run_on(text, exc.context_mark, None if ends_file else problem, path)
+    # The scanner error "could not find expected ':'" is raised on the line after the plain text it is about.
+    marks = [m for m in (problem, exc.context_mark) if m is not None]
+    for token in reversed(_quoted_tokens_before(text, problem.index)):
+        end: Mark = token.end_mark
+        if not any(m.index >= end.index and m.line == end.line for m in marks):
+            continue
+        run_on = _run_on(text, token.start_mark, end, path) if token.start_mark.line < end.line else None
+        if run_on is not None:
+            return run_on
+        if _left_over(text, end):  # `'The student's number'` ends at the apostrophe
+            quote = text[end.index - 1]
+            where = f"line {end.line + 1}, " if end.line > token.start_mark.line else ""
+            return Diagnostic(
+                "yaml-syntax",
+                f"this quoted text ends at the {quote} in {where}column {end.column}, "
+                "and the rest of the line is left over",
+                _location(path, token.start_mark),
+                _QUOTE_INSIDE_HINT[quote],
+            )
+        return None
+    return None
+
+
+def _left_over(text: str, end: Mark) -> bool:
+    """Whether text that YAML cannot take follows a quoted text on its line (a ':', ',' or comment it can)."""
+    after = _LINE_BREAK.split(text[end.index :], maxsplit=1)[0].lstrip(" \t")
+    return bool(after) and after[0] not in ":,#]}"
+
+
+def _quoted_tokens_before(text: str, index: int) -> list[ScalarToken]:
+    """The quoted scalars PyYAML's scanner reads before `index` (scanned again: the parser keeps no tokens)."""
+    scanner = yaml.SafeLoader(text)
+    found: list[ScalarToken] = []
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
+            if token.start_mark.index >= index or isinstance(token, StreamEndToken):
+                break
+            if isinstance(token, ScalarToken) and token.style in ("'", '"'):
+                found.append(token)
+    except MarkedYAMLError:
+        pass  # the error being explained, met again: what was read before it is all that is needed
+    finally:
+        scanner.dispose()
+    return found
+
+
+def _run_on(text: str, start: Mark, end: Mark | None, path: str) -> Diagnostic | None:
+    """The diagnostic for a quoted text from `start` to `end` (None: the end of the file) that took in a key.
+
+    None if no line after the opening quote starts with a key or list item: a text may be written over several
+    lines on purpose, and then the error is elsewhere. A quote never closed is the mistake either way.
+    """
+    lines = _LINE_BREAK.split(text)
+    last = len(lines) - 1 if end is None else min(end.line, len(lines) - 1)
+    taken = ""
+    for number in range(start.line + 1, last + 1):
+        written = lines[number][: end.column] if end is not None and number == end.line else lines[number]
+        item = _ITEM_LINE.match(written)
+        if item is not None:
+            key = item.group("key") or item.group("item_key")
+            taken = f"the key '{key}'" if key else "the comment" if item.group("comment") else "the list item"
+            taken += f" on line {number + 1}"
+            break
+    if end is None:
+        message = "this quoted text is never closed"
+    elif taken:
+        message = f"this quoted text is not closed on its line: it runs on to line {end.line + 1} and takes in {taken}"
+    else:
+        return None
+    return Diagnostic("yaml-syntax", message, _location(path, start), _QUOTE_HINT)
 
 
 def _reader_diagnostic(exc: ReaderError, text: str, path: str) -> Diagnostic:
