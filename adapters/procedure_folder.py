@@ -1,4 +1,7 @@
-"""Procedure files in a folder (`procedures/` by default, or --procedures / RUTIN_PROCEDURES)."""
+"""Procedure files in a folder (`procedures/` by default, or --procedures / RUTIN_PROCEDURES).
+
+Its errors are read by administrators as well as process owners, so each carries a Swedish text (`sv=`) too.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,10 @@ class ProcedureFolder:
             raise RutinError(
                 f"the procedures folder does not exist: {folder}",
                 "give --procedures DIR (or RUTIN_PROCEDURES) naming a folder of .yaml files",
+                sv=(
+                    f"mappen med rutiner finns inte: {folder}",
+                    "ange --procedures MAPP (eller RUTIN_PROCEDURES) med en mapp som har .yaml-filer",
+                ),
             )
         self.folder = folder
 
@@ -43,9 +50,7 @@ class ProcedureFolder:
         index = self._index()
         path = index.get(procedure_id)
         if path is None:
-            from engine.diagnostics import hint_for
-
-            raise NotFound(f"there is no procedure '{procedure_id}' in {self.folder}", hint_for(procedure_id, index))
+            raise _no_procedure(procedure_id, sorted(index), self.folder)
         return read_text(path), str(path)
 
     def all(self) -> list[tuple[str, str]]:
@@ -56,6 +61,33 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RutinError(f"{path} is not UTF-8 text (byte {exc.start})", "save the file as UTF-8") from exc
+        raise RutinError(
+            f"{path} is not UTF-8 text (byte {exc.start})",
+            "save the file as UTF-8",
+            sv=(f"{path} är inte text i UTF-8 (byte {exc.start})", "spara filen som UTF-8"),
+        ) from exc
     except OSError as exc:
-        raise RutinError(f"cannot read {path}: {exc.strerror}") from exc
+        raise RutinError(
+            f"cannot read {path}: {exc.strerror}",
+            "check that the file exists and that you may read it",
+            sv=(f"kan inte läsa {path}: {exc.strerror}", "kontrollera att filen finns och att du får läsa den"),
+        ) from exc
+
+
+def _no_procedure(procedure_id: str, known: list[str], folder: Path) -> NotFound:
+    """'No such procedure', with the closest id (or every id) as the hint, in English and Swedish."""
+    from engine.diagnostics import did_you_mean
+
+    close = did_you_mean(procedure_id, known)
+    if close is not None:
+        hint, hint_sv = close, close.replace("did you mean", "menade du")
+    elif known:
+        hint, hint_sv = "the procedures there are: " + ", ".join(known), "rutinerna där är: " + ", ".join(known)
+    else:
+        hint = "the folder holds no procedures: give --procedures DIR naming a folder of .yaml files"
+        hint_sv = "mappen har inga rutiner: ange --procedures MAPP med en mapp som har .yaml-filer"
+    return NotFound(
+        f"there is no procedure '{procedure_id}' in {folder}",
+        hint,
+        sv=(f"det finns ingen rutin '{procedure_id}' i {folder}", hint_sv),
+    )
