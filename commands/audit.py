@@ -31,7 +31,12 @@ def audit_log(s: Settings, case_id: str, as_json: bool) -> None:
     if as_json:
         emit_json([{**e.to_json(), "routine_version": routines.get(e.procedure_hash or "")} for e in events])
         return
-    out = table("#", "time", "who", "what", "step", "action", "then at", "version", "routine", "hash")
+    headers = (
+        ("#", "time", "who", "what", "step", "action", "then at", "version", "routine", "hash")
+        if s.lang == "en"
+        else ("#", "tid", "vem", "vad", "steg", "åtgärd", "sedan vid", "version", "rutinens version", "hash")
+    )
+    out = table(*headers)
     for e in events:
         out.add_row(
             str(e.seq),
@@ -58,22 +63,28 @@ def audit_replay(s: Settings, case_id: str, as_json: bool) -> None:
 
     with refusals():
         report = s.service().replay(case_id, s.user)
+    en = s.lang == "en"
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(f"{case_id}: procedure version {report.procedure_hash[:12]}")
+        version = "procedure version" if en else "rutinversion"
+        click.echo(f"{case_id}: {version} {report.procedure_hash[:12]}")
         for st in report.steps:
-            mark = "ok  " if st.matches else "DIFF"
+            mark = "ok  " if st.matches else ("DIFF" if en else "FEL ")
             when = local(datetime.fromisoformat(st.at), "%Y-%m-%d %H:%M:%S")
             click.echo(
                 f"  {mark} {st.seq:>3} {when} {st.actor:<14} {st.kind:<15} {st.step or '':<22} "
                 f"{st.action or '':<22} -> {st.state}"
             )
-        for problem in report.problems:
-            click.echo(f"error: {problem}", err=True)
-        click.echo(
-            "replay matches the stored case" if report.ok else "replay DIFFERS from the stored case", err=not report.ok
-        )
+        for problem in report.localized(s.lang):
+            click.echo(f"{'error' if en else 'fel'}: {problem}", err=True)
+        if report.ok:
+            click.echo("replay matches the stored case" if en else "uppspelningen stämmer med det sparade ärendet")
+        else:
+            click.echo(
+                "replay DIFFERS from the stored case" if en else "uppspelningen SKILJER SIG från det sparade ärendet",
+                err=True,
+            )
     if not report.ok:
         raise SystemExit(1)
 
@@ -88,7 +99,7 @@ def audit_verify(s: Settings, case_id: str | None, as_json: bool) -> None:
         report = s.service().verify(s.user, case_id)
     if as_json:
         emit_json(report.to_json())
-    else:
+    elif s.lang == "en":
         for problem in report.problems:
             click.echo(f"TAMPERED {problem}", err=True)
         summary = "all intact" if report.ok else f"{len(report.problems)} broken"
@@ -97,8 +108,22 @@ def audit_verify(s: Settings, case_id: str | None, as_json: bool) -> None:
             f"checked: {summary}",
             err=not report.ok,
         )
+    else:
+        for problem in report.problems:
+            click.echo(f"MANIPULERAD {problem.localized('sv')}", err=True)
+        summary = "allt är intakt" if report.ok else f"{len(report.problems)} fel"
+        counted = (
+            _count(report.streams, "historik", "historiker"),
+            _count(report.events, "händelse", "händelser"),
+            _count(report.procedures, "rutinversion", "rutinversioner"),
+        )
+        click.echo(f"kontrollerade {counted[0]}, {counted[1]} och {counted[2]}: {summary}", err=not report.ok)
     if not report.ok:
         raise SystemExit(1)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 @audit_group.command("export")
@@ -120,4 +145,10 @@ def audit_export(s: Settings, case_id: str, fmt: str, output: Path | None) -> No
     except OSError as exc:
         from engine.errors import RutinError
 
-        fail(RutinError(f"cannot write {output}: {exc.strerror}", "choose a folder you may write to"))
+        fail(
+            RutinError(
+                f"cannot write {output}: {exc.strerror}",
+                "choose a folder you may write to",
+                sv=(f"kan inte skriva {output}: {exc.strerror}", "välj en mapp som du får skriva i"),
+            )
+        )

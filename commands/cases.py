@@ -74,16 +74,27 @@ def case_do(s: Settings, case_id: str, action: str, sets: tuple[str, ...], as_js
 @pass_settings
 def case_list(s: Settings, status: str | None, procedure: str | None, limit: int, as_json: bool) -> None:
     """Cases, newest first; overdue ones are those waiting past their time."""
+    from commands.procedures import require_procedure
     from engine.case import STATUSES
     from terminal.render import status_text
 
     wanted = next((st for st in STATUSES if st == status), None)
     with refusals():
-        views = s.service().list_cases(s.user, wanted, procedure, limit)
+        service = s.service()
+        views = service.list_cases(s.user, wanted, procedure, limit)
+        # A misspelled --procedure is refused as `case start` refuses it, not answered with an empty list; a
+        # procedure whose file is gone but whose versions are stored still lists (its cases may be done).
+        if procedure is not None and not views and not service.store.procedure_versions(procedure):
+            require_procedure(service.source, procedure)
     if as_json:
         emit_json([v.to_json() for v in views])
         return
-    out = table("case", "procedure", "status", "step", "system", "expected by", "updated")
+    headers = (
+        ("case", "procedure", "status", "step", "system", "expected by", "updated")
+        if s.lang == "en"
+        else ("ärende", "rutin", "status", "steg", "system", "förväntas senast", "uppdaterat")
+    )
+    out = table(*headers)
     for v in views:
         expected = local(v.waiting.expected_by, "%m-%d %H:%M") if v.waiting else ""
         out.add_row(

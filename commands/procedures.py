@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli import JSON, Settings, app, emit_json, fail, pass_settings, refusals, show_table, table
 from commands.graph import GRAPH_FORMAT, GRAPH_OUTPUT, GRAPH_SECTIONS, emit_graph
+
+if TYPE_CHECKING:
+    from engine.ports import ProcedureSource
+
+
+def require_procedure(source: ProcedureSource, procedure_id: str) -> None:
+    """Raise NotFound unless the folder has PROCEDURE_ID: the same lookup `case start` makes, with a Swedish
+    message and a did-you-mean where the folder's own message has none."""
+    from engine.diagnostics import did_you_mean
+    from engine.errors import NotFound
+
+    try:
+        source.text(procedure_id)
+    except NotFound as exc:
+        if exc.sv is None:
+            close = did_you_mean(procedure_id, source.ids())
+            exc.sv = (
+                f"det finns ingen rutin '{procedure_id}'",
+                close.replace("did you mean", "menade du")
+                if close
+                else "se vilka rutiner som finns med `rutin procedures list`",
+            )
+        raise
 
 
 @app.group("procedures")
@@ -46,15 +69,38 @@ def procedures_list(s: Settings, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    out = table("id", "title", "version", "steps", "file")
+    en = s.lang == "en"
+    out = table(*(("id", "title", "version", "steps", "file") if en else ("id", "namn", "version", "steg", "fil")))
     for row in rows:
         if row["valid"]:
             out.add_row(row["id"], row["title"], str(row["version"])[:12], str(row["steps"]), row["path"])
-        else:
+        elif en:
             out.add_row(
                 "[red]invalid[/red]", f"{row['errors']} problem(s): rutin procedures validate", "", "", row["path"]
             )
+        else:
+            out.add_row("[red]ogiltig[/red]", f"{row['errors']} fel: rutin procedures validate", "", "", row["path"])
     show_table(out)
+
+
+SHOW_WORDS = {
+    "en": {
+        "routine": "Routine",
+        "inputs": "Inputs",
+        "steps": "Steps",
+        "required": "required",
+        "required_when": "required when",
+        "optional": "optional",
+    },
+    "sv": {
+        "routine": "Rutin",
+        "inputs": "Uppgifter vid start",
+        "steps": "Steg",
+        "required": "obligatorisk",
+        "required_when": "obligatorisk när",
+        "optional": "frivillig",
+    },
+}
 
 
 @procedures_group.command("show")
@@ -72,15 +118,17 @@ def procedures_show(s: Settings, procedure_id: str, as_json: bool) -> None:
         emit_json(body)
         return
     say = click.echo
+    en = s.lang == "en"
+    words = SHOW_WORDS["en" if en else "sv"]
     say(f"{click.style(loaded.procedure.title, bold=True)}  ({loaded.id}, version {loaded.short_version})")
     if loaded.procedure.routine and loaded.procedure.routine.document:
-        say(f"Routine: {loaded.procedure.routine.document}")
-    say("\n" + click.style("Inputs", bold=True))
+        say(f"{words['routine']}: {loaded.procedure.routine.document}")
+    say("\n" + click.style(words["inputs"], bold=True))
     for inp in body["inputs"]:
-        when = f"required when {inp['required_when']}" if inp["required_when"] else "optional"
+        when = f"{words['required_when']} {inp['required_when']}" if inp["required_when"] else words["optional"]
         choices = f"  [{', '.join(c['value'] for c in inp['choices'])}]" if inp.get("choices") else ""
-        say(f"  {inp['name']:<18} {inp['type']:<14} {'required' if inp['required'] else when}{choices}")
-    say("\n" + click.style("Steps", bold=True))
+        say(f"  {inp['name']:<18} {inp['type']:<14} {words['required'] if inp['required'] else when}{choices}")
+    say("\n" + click.style(words["steps"], bold=True))
     for i, step in enumerate(body["steps"], 1):
         system = f" [{step['system']}]" if step["system"] else ""
         nexts = ", ".join(step["next"])

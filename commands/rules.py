@@ -31,13 +31,18 @@ def rules_list(s: Settings, as_json: bool) -> None:
     if as_json:
         emit_json([{**r.to_json(), "on": switches.is_on(r)} for r in rules])
         return
-    out = table("rule", "scope", "on", "title")
+    en = s.lang == "en"
+    out = table(*(("rule", "scope", "on", "title") if en else ("regel", "gäller", "på", "namn")))
     for r in rules:
         scope = f"{r.scope}:{r.municipality}" if r.municipality else r.scope
-        title = r.title_en if s.lang == "en" else r.title
-        out.add_row(r.id, scope, "yes" if switches.is_on(r) else "off", title)
+        title = r.title_en if en else r.title
+        on = ("yes" if en else "ja") if switches.is_on(r) else ("off" if en else "av")
+        out.add_row(r.id, scope, on, title)
     show_table(out)
-    click.echo(f"{len(rules)} rules; their citations: rutin rules list --json")
+    if en:
+        click.echo(f"{len(rules)} rules; their citations: rutin rules list --json")
+    else:
+        click.echo(f"{len(rules)} regler; deras källhänvisningar: rutin rules list --json")
 
 
 @check_group.command("registrations")
@@ -53,7 +58,11 @@ def check_registrations_command(s: Settings, file: Path, as_json: bool) -> None:
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise RutinError(f"cannot read {file}: {exc.strerror}", "give the path of a CSV export") from exc
+            raise RutinError(
+                f"cannot read {file}: {exc.strerror}",
+                "give the path of a CSV export",
+                sv=(f"kan inte läsa {file}: {_why_sv(exc)}", "ange sökvägen till en CSV-export"),
+            ) from exc
         report = check_registrations(decode_export(data), switches=s.switches())
     if as_json:
         emit_json(report.to_json())
@@ -61,3 +70,15 @@ def check_registrations_command(s: Settings, file: Path, as_json: bool) -> None:
         click.echo(report.to_text("en" if s.lang == "en" else "sv"))
     if report.violations or report.bad_rows:
         raise SystemExit(1)
+
+
+def _why_sv(exc: OSError) -> str:
+    """The usual reasons a file cannot be read, in Swedish (the operating system words them in English)."""
+    import errno
+
+    return {
+        errno.ENOENT: "filen finns inte",
+        errno.EACCES: "du har inte behörighet att läsa den",
+        errno.EPERM: "du har inte behörighet att läsa den",
+        errno.EISDIR: "det är en mapp, inte en fil",
+    }.get(exc.errno or 0, exc.strerror or str(exc))

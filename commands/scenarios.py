@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cli import JSON, Settings, emit_json, pass_settings, refusals
-from commands.procedures import procedures_group
+from commands.procedures import procedures_group, require_procedure
 
 
 @procedures_group.command("test")
@@ -17,15 +17,23 @@ from commands.procedures import procedures_group
 @pass_settings
 def procedures_test(s: Settings, procedure_id: str | None, strict_coverage: bool, as_json: bool) -> None:
     """Run the scenarios in procedures/scenarios/ (or only ID's), each on a throwaway database and clock."""
+    from adapters.procedure_folder import ProcedureFolder
     from adapters.scenario_runner import FileResult, run_file, scenario_files
     from engine.errors import NotFound
 
     paths = scenario_files(s.procedures, procedure_id)
     with refusals():
         if procedure_id is not None and not paths[0].is_file():
+            # a procedure that does not exist is the problem to name, not its missing scenarios; the folder is read
+            # directly, as the scenarios are run without the database
+            require_procedure(ProcedureFolder(s.procedures), procedure_id)
             raise NotFound(
                 f"there are no scenarios for '{procedure_id}'",
                 f"write them in {paths[0]} (see procedures/scenarios/ for an example)",
+                sv=(
+                    f"det finns inga scenarier för '{procedure_id}'",
+                    f"skriv dem i {paths[0]} (se procedures/scenarios/ för ett exempel)",
+                ),
             )
         files: list[FileResult] = [run_file(p, s.procedures) for p in paths]
     if as_json:

@@ -156,10 +156,17 @@ class ChainProblem:
     stream: str
     seq: int | None
     problem: str
+    problem_sv: str | None = None  # the same for the Swedish output of `audit verify`
 
     def __str__(self) -> str:
         where = f"event {self.seq}" if self.seq is not None else "its head"
         return f"{self.stream}: {where}: {self.problem}"
+
+    def localized(self, lang: str) -> str:
+        if lang != "sv" or self.problem_sv is None:
+            return str(self)
+        where = f"händelse {self.seq}" if self.seq is not None else "kedjans slut"
+        return f"{self.stream}: {where}: {self.problem_sv}"
 
 
 def verify_chain(stream: str, events: list[Event], head_version: int, head_hash: str) -> list[ChainProblem]:
@@ -169,16 +176,39 @@ def verify_chain(stream: str, events: list[Event], head_version: int, head_hash:
     expected_seq = 1
     for event in events:
         if event.seq != expected_seq:
-            what = "missing" if event.seq > expected_seq else "inserted or duplicated"
-            problems.append(ChainProblem(stream, expected_seq, f"event {expected_seq} is {what} (found {event.seq})"))
+            what, what_sv = (
+                ("missing", "saknas")
+                if event.seq > expected_seq
+                else ("inserted or duplicated", "infogad eller dubblerad")
+            )
+            problems.append(
+                ChainProblem(
+                    stream,
+                    expected_seq,
+                    f"event {expected_seq} is {what} (found {event.seq})",
+                    f"händelse {expected_seq} är {what_sv} (hittade {event.seq})",
+                )
+            )
             return problems
         if event.prev_hash != prev:
             problems.append(
-                ChainProblem(stream, event.seq, "does not link to the event before it (removed or inserted)")
+                ChainProblem(
+                    stream,
+                    event.seq,
+                    "does not link to the event before it (removed or inserted)",
+                    "hänger inte ihop med händelsen före (borttagen eller infogad)",
+                )
             )
             return problems
         if compute_hash(event.payload()) != event.hash:
-            problems.append(ChainProblem(stream, event.seq, "was altered after it was written (hash mismatch)"))
+            problems.append(
+                ChainProblem(
+                    stream,
+                    event.seq,
+                    "was altered after it was written (hash mismatch)",
+                    "har ändrats efter att den skrevs (hashen stämmer inte)",
+                )
+            )
             return problems
         prev = event.hash
         expected_seq += 1
@@ -189,6 +219,8 @@ def verify_chain(stream: str, events: list[Event], head_version: int, head_hash:
                 len(events) + 1 if len(events) < head_version else None,
                 f"the history has {len(events)} events but the case records {head_version}: "
                 "an event was removed or appended outside Rutin",
+                f"historiken har {len(events)} händelser men ärendet anger {head_version}: "
+                "en händelse har tagits bort eller lagts till utanför Rutin",
             )
         )
     return problems

@@ -4,7 +4,9 @@
 docs/registrations-csv.md), runs each registration rule of the library over the rows it applies to and
 returns a `RegistrationReport`: violations with their line, rule and fix, rows it could not read and why, and a
 summary. It takes text and returns data: the CLI reads the file (`decode_export` turns its bytes into text).
-A bad row is reported, never raised; only a header it cannot map raises `RegistrationFileInvalid`.
+A bad row is reported, never raised; only a header it cannot map (or a file that is not CSV text) raises
+`RegistrationFileInvalid`. Every value from the file that a message quotes goes through `shown`: control and
+escape characters are written out visibly (`\x1b`) and long values are cut, so a file cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -204,7 +207,8 @@ class RegistrationReport:
     columns: tuple[str, ...]  # the known columns the file has, by their Swedish names
     delimiter: str
     rules_run: tuple[str, ...]
-    rules_not_run: Mapping[str, str] = field(default_factory=dict)  # rule id -> why
+    rules_not_run: Mapping[str, str] = field(default_factory=dict)  # rule id -> why (English, as in to_json)
+    rules_not_run_sv: Mapping[str, str] = field(default_factory=dict)  # rule id -> why, in Swedish
 
     @property
     def ok(self) -> bool:
@@ -217,26 +221,46 @@ class RegistrationReport:
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(v.rule for v in self.violations).items()))
 
-    def summary(self) -> str:
-        lines = [
-            f"{_count(self.rows, 'row')}: {self.checked} checked, {_count(len(self.violations), 'violation')}, "
-            f"{_count(len(self.bad_rows), 'bad row')}"
-        ]
+    def summary(self, lang: Lang = "sv") -> str:
+        violations, bad = len(self.violations), len(self.bad_rows)
+        if lang == "sv":
+            lines = [
+                f"{_count(self.rows, 'rad', 'rader')}: {self.checked} kontrollerade, {violations} regelbrott, "
+                f"{_count(bad, 'felaktig rad', 'felaktiga rader')}"
+            ]
+        else:
+            lines = [
+                f"{_count(self.rows, 'row')}: {self.checked} checked, {_count(violations, 'violation')}, "
+                f"{_count(bad, 'bad row')}"
+            ]
         lines += [f"  {rule_id}: {count}" for rule_id, count in self.counts().items()]
-        lines.append(f"rules run: {', '.join(self.rules_run) or 'none'}")
-        lines += [f"not run: {rule_id} ({why})" for rule_id, why in self.rules_not_run.items()]
+        if lang == "sv":
+            lines.append(f"regler som kördes: {', '.join(self.rules_run) or 'inga'}")
+            lines += [
+                f"kördes inte: {rule_id} ({self.rules_not_run_sv.get(rule_id, why)})"
+                for rule_id, why in self.rules_not_run.items()
+            ]
+        else:
+            lines.append(f"rules run: {', '.join(self.rules_run) or 'none'}")
+            lines += [f"not run: {rule_id} ({why})" for rule_id, why in self.rules_not_run.items()]
         return "\n".join(lines)
 
     def to_text(self, lang: Lang = "sv") -> str:
-        """One line per violation or bad row, in file order, then the summary."""
+        """One line per violation or bad row, in file order, then the summary; no character from the file can
+        reach a terminal as a control character, and no message runs on for pages."""
+        sv = lang == "sv"
         entries: list[tuple[int, int, str]] = []
         for v in self.violations:
-            message = v.message if lang == "sv" else v.message_en
-            fix = f"  fix: {v.fix}" if v.fix else ""
-            entries.append((v.row, 1, f"row {v.row}: {v.rule}: {message}{fix}"))
+            message = shown(v.message if sv else v.message_en, MESSAGE_MAX)
+            fix = f"  {'åtgärd' if sv else 'fix'}: {shown(v.fix, MESSAGE_MAX)}" if v.fix else ""
+            entries.append((v.row, 1, f"{'rad' if sv else 'row'} {v.row}: {v.rule}: {message}{fix}"))
         for b in self.bad_rows:
-            entries.append((b.row, 0, f"row {b.row}: bad row: {b.reason if lang == 'sv' else b.reason_en}"))
-        return "\n".join([line for _, _, line in sorted(entries, key=lambda e: (e[0], e[1]))] + [self.summary()])
+            reason = shown(b.reason if sv else b.reason_en, MESSAGE_MAX)
+            entries.append(
+                (b.row, 0, f"rad {b.row}: felaktig rad: {reason}" if sv else f"row {b.row}: bad row: {reason}")
+            )
+        lines = [line for _, _, line in sorted(entries, key=lambda e: (e[0], e[1]))]
+        return "\n".join([*lines, self.summary(lang)])
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -253,27 +277,107 @@ class RegistrationReport:
         }
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+VALUE_MAX = 60  # characters of a value from the file quoted in a message
+MESSAGE_MAX = 600  # characters of a rule's message or a row's reason (they quote values from the file)
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible(char: str) -> str:
+    """A control, format or separator character written out (`\x1b`, `\u202e`); any other character as it is."""
+    if char == "\ufffd" or (unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp") and char not in _BIDI):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def shown(value: str, limit: int = VALUE_MAX, lang: Lang = "sv") -> str:
+    """A value from the file as a message may quote it: control characters escaped visibly, and cut after `limit`
+    characters with the full length said, so an escape sequence or a screenful of bytes never reaches a terminal."""
+    text = "".join(_visible(c) for c in value[:limit])
+    if len(value) <= limit:
+        return text
+    return f"{text}… ({len(value)} {'tecken' if lang == 'sv' else 'characters'})"
 
 
 class RegistrationFileInvalid(RutinError):
-    """The export cannot be checked at all: empty, or a header with unknown, repeated or missing columns."""
+    """The export cannot be checked at all: not CSV text, empty, or a header with unknown, repeated or missing
+    columns. `problems` is English (as the message), `problems_sv` the same in Swedish."""
 
-    def __init__(self, problems: list[str], hint: str) -> None:
-        super().__init__("the registrations file cannot be checked: " + "; ".join(problems), hint)
+    def __init__(self, problems: list[str], hint: str, *, problems_sv: list[str], hint_sv: str) -> None:
+        super().__init__(
+            "the registrations file cannot be checked: " + "; ".join(problems),
+            hint,
+            sv=("registreringsfilen kan inte kontrolleras: " + "; ".join(problems_sv), hint_sv),
+        )
         self.problems = problems
+        self.problems_sv = problems_sv
 
 
 # --- reading the file ----------------------------------------------------------------------------------------
 
 
+_SAVE_AS_CSV = (
+    "save it as UTF-8 text or as CSV (semicolon-delimited), e.g. in Excel: Save as > CSV UTF-8",
+    "spara filen som UTF-8 eller CSV (semikolonavgränsad), t.ex. i Excel: Spara som > CSV UTF-8",
+)
+# Files people give by mistake, known by their first bytes: (magic, English, Swedish)
+_NOT_CSV: tuple[tuple[bytes, str, str], ...] = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file", "en Excel-arbetsbok (.xlsx) eller annan zip-fil"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", "en äldre Excel-arbetsbok (.xls)"),
+    (b"%PDF", "a PDF document", "ett PDF-dokument"),
+)
+_SNIFF = 4096  # bytes looked at to tell text from a binary file
+
+
+def _not_text(en: str, sv: str) -> RegistrationFileInvalid:
+    return RegistrationFileInvalid([en], _SAVE_AS_CSV[0], problems_sv=[sv], hint_sv=_SAVE_AS_CSV[1])
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: ASCII-range text has a NUL in every other byte."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return False
+    even = sum(1 for i in range(0, 2 * pairs, 2) if head[i] == 0)
+    odd = sum(1 for i in range(1, 2 * pairs, 2) if head[i] == 0)
+    return max(even, odd) >= 0.7 * pairs and min(even, odd) <= 0.1 * pairs
+
+
 def decode_export(data: bytes) -> str:
-    """The text of an exported file: UTF-8 with or without BOM, else Windows-1252 (older Swedish Excel)."""
+    """The text of an exported file: UTF-8 with or without BOM, else Windows-1252 (older Swedish Excel).
+
+    A UTF-16 file (Excel's "Unicode text"), a workbook or any other binary file is refused with what it is and
+    how to save it as CSV, rather than read as garbage whose bytes would end up in the report.
+    """
+    head = data[:_SNIFF]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
+        raise _not_text(
+            'the file is UTF-16 text (as Excel saves "Unicode text"), not UTF-8',
+            'filen är UTF-16-text (som Excel sparar "Unicode-text"), inte UTF-8',
+        )
+    for magic, what, what_sv in _NOT_CSV:
+        if head.startswith(magic):
+            raise _not_text(f"the file is {what}, not CSV text", f"filen är {what_sv}, inte CSV-text")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data.decode("cp1252", errors="replace")
+    if _is_binary(text[:_SNIFF]):
+        raise _not_text(
+            "the file is not text (it holds binary data, e.g. NUL bytes)",
+            "filen är inte text (den innehåller binära data, t.ex. NUL-byte)",
+        )
+    return text
+
+
+def _is_binary(sample: str) -> bool:
+    """A NUL, or more than one character in twenty a control character: no spreadsheet writes that."""
+    controls = sum(1 for c in sample if c not in "\t\r\n" and unicodedata.category(c) == "Cc")
+    return "\x00" in sample or controls * 20 > len(sample)
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -283,38 +387,60 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _known_columns_hint() -> str:
-    return "known columns: " + ", ".join(
-        f"{c.name}{' (required)' if c.required else ''}{' / ' + c.aliases[0] if c.aliases else ''}" for c in COLUMNS
+def _known_columns_hint(lang: Lang) -> str:
+    sv = lang == "sv"
+    required = " (obligatorisk)" if sv else " (required)"
+    return ("kända kolumner: " if sv else "known columns: ") + ", ".join(
+        f"{c.name}{required if c.required else ''}{' / ' + c.aliases[0] if c.aliases else ''}" for c in COLUMNS
     )
 
 
-def _guess(cell: str) -> str:
+def _invalid_file(problems: _Problems) -> RegistrationFileInvalid:
+    return RegistrationFileInvalid(
+        problems.en, _known_columns_hint("en"), problems_sv=problems.sv, hint_sv=_known_columns_hint("sv")
+    )
+
+
+def _guess(cell: str) -> str | None:
     import difflib  # only on the error path
 
     close = difflib.get_close_matches(_fold_header(cell), list(_ALIASES), n=1, cutoff=0.6)
-    return f" (did you mean '{_ALIASES[close[0]]}'?)" if close else ""
+    return _ALIASES[close[0]] if close else None
+
+
+_HEADER_PROBLEMS_SHOWN = 5  # unknown or repeated columns named one by one; the rest are counted
 
 
 def _map_header(header: list[str]) -> list[str | None]:
     """Each header cell's column name (None for an empty cell, ignored); raises on unknown or missing columns."""
     mapped: list[str | None] = []
-    problems: list[str] = []
+    problems = _Problems()
     for cell in header:
         if not cell.strip():
             mapped.append(None)
             continue
         name = _ALIASES.get(_fold_header(cell))
         if name is None:
-            problems.append(f"unknown column '{cell.strip()}'{_guess(cell)}")
+            guess = _guess(cell)
+            problems.add(
+                f"okänd kolumn '{shown(cell.strip())}'" + (f" (menade du '{guess}'?)" if guess else ""),
+                f"unknown column '{shown(cell.strip(), lang='en')}'" + (f" (did you mean '{guess}'?)" if guess else ""),
+            )
         elif name in mapped:
-            problems.append(f"the column '{name}' appears twice (as '{cell.strip()}')")
+            problems.add(
+                f"kolumnen '{name}' finns två gånger (som '{shown(cell.strip())}')",
+                f"the column '{name}' appears twice (as '{shown(cell.strip(), lang='en')}')",
+            )
         mapped.append(name)
-    missing = [c.name for c in COLUMNS if c.required and c.name not in mapped]
+    if len(problems.en) > _HEADER_PROBLEMS_SHOWN:
+        more = len(problems.en) - _HEADER_PROBLEMS_SHOWN
+        del problems.sv[_HEADER_PROBLEMS_SHOWN:], problems.en[_HEADER_PROBLEMS_SHOWN:]
+        problems.add(f"och {more} kolumner till som inte känns igen", f"and {more} more columns not recognised")
+    missing = ", ".join(c.name for c in COLUMNS if c.required and c.name not in mapped)
     if missing:
-        problems.append(f"missing required column(s): {', '.join(missing)}")
-    if problems:
-        raise RegistrationFileInvalid(problems, _known_columns_hint())
+        problems.add(f"obligatoriska kolumner saknas: {missing}", f"missing required column(s): {missing}")
+    if problems.en:
+        raise _invalid_file(problems)
     return mapped
 
 
@@ -358,12 +484,18 @@ def _read_cell(column: Column, raw: str, problems: _Problems) -> JsonValue:
                 return date(int(match.group(1)), int(match.group(3)), int(match.group(4))).isoformat()
             except ValueError:
                 pass
-        problems.add(f"{column.name} '{raw}' är inte ett datum (ÅÅÅÅ-MM-DD)", f"{column.name} '{raw}' is not a date")
+        problems.add(
+            f"{column.name} '{shown(raw)}' är inte ett datum (ÅÅÅÅ-MM-DD)",
+            f"{column.name} '{shown(raw, lang='en')}' is not a date",
+        )
         return None
     folded = raw.casefold()
     if folded in _YES or folded in _NO:
         return folded in _YES
-    problems.add(f"{column.name} '{raw}' är varken ja eller nej", f"{column.name} '{raw}' is neither yes nor no")
+    problems.add(
+        f"{column.name} '{shown(raw)}' är varken ja eller nej",
+        f"{column.name} '{shown(raw, lang='en')}' is neither yes nor no",
+    )
     return None
 
 
@@ -396,25 +528,30 @@ def _read_row(columns: list[Column | None], cells: list[str]) -> tuple[Row, dict
 # --- the check -----------------------------------------------------------------------------------------------
 
 
-def _plan(columns: set[str], switches: RuleSwitches) -> tuple[list[tuple[Rule, Binding]], dict[str, str]]:
-    """The registration rules this file can feed, and why each of the others does not run."""
+def _plan(
+    columns: set[str], switches: RuleSwitches
+) -> tuple[list[tuple[Rule, Binding]], dict[str, str], dict[str, str]]:
+    """The registration rules this file can feed, and why each of the others does not run (English, Swedish)."""
     runs: list[tuple[Rule, Binding]] = []
     skipped: dict[str, str] = {}
+    skipped_sv: dict[str, str] = {}
     for found in catalogue().values():
         if not found.registration:
             continue
         if not switches.is_on(found):
             skipped[found.id] = "switched off"
+            skipped_sv[found.id] = "avstängd"
             continue
         binding = binding_for(found)
         wanted = [binding.args.get(p.name, p.name) for p in found.params if p.required] + list(binding.needs)
         absent = [name for name in dict.fromkeys(wanted) if name not in columns]
         if absent:
-            noun = "column" if len(absent) == 1 else "columns"
-            skipped[found.id] = f"the file has no {noun} {', '.join(absent)}"
+            one = len(absent) == 1
+            skipped[found.id] = f"the file has no {'column' if one else 'columns'} {', '.join(absent)}"
+            skipped_sv[found.id] = f"filen saknar {'kolumnen' if one else 'kolumnerna'} {', '.join(absent)}"
         else:
             runs.append((found, binding))
-    return runs, skipped
+    return runs, skipped, skipped_sv
 
 
 def check_registrations(text: str, *, switches: RuleSwitches = _NO_SWITCHES) -> RegistrationReport:
@@ -422,20 +559,27 @@ def check_registrations(text: str, *, switches: RuleSwitches = _NO_SWITCHES) -> 
     text = text.removeprefix("\ufeff")
     delimiter = detect_delimiter(text.lstrip().split("\n", 1)[0])
     records = _records(text, delimiter)
-    _, header, complaint = next(records, (0, None, "the file is empty"))
+    _, header, complaint = next(records, (0, None, None))
     if header is None:
-        raise RegistrationFileInvalid([f"no header row: {complaint}"], _known_columns_hint())
+        problems = _Problems()
+        if complaint is None:
+            problems.add("ingen rubrikrad: filen är tom", "no header row: the file is empty")
+        else:
+            why, why_en = shown(complaint, MESSAGE_MAX), shown(complaint, MESSAGE_MAX, "en")
+            problems.add(f"ingen rubrikrad: {why}", f"no header row: {why_en}")
+        raise _invalid_file(problems)
     mapped = _map_header(header)
     columns: list[Column | None] = [_BY_NAME[name] if name else None for name in mapped]
     present = {name for name in mapped if name}
-    runs, skipped = _plan(present, switches)
+    runs, skipped, skipped_sv = _plan(present, switches)
     violations: list[Violation] = []
     bad_rows: list[BadRow] = []
     rows = 0
     for line, cells, complaint in records:
         rows += 1
         if cells is None:
-            bad_rows.append(BadRow(line, f"raden kan inte läsas: {complaint}", f"the row cannot be read: {complaint}"))
+            why, why_en = shown(str(complaint), MESSAGE_MAX), shown(str(complaint), MESSAGE_MAX, "en")
+            bad_rows.append(BadRow(line, f"raden kan inte läsas: {why}", f"the row cannot be read: {why_en}"))
             continue
         row, raw, problems = _read_row(columns, cells)
         if problems.sv:
@@ -450,6 +594,7 @@ def check_registrations(text: str, *, switches: RuleSwitches = _NO_SWITCHES) -> 
         delimiter=delimiter,
         rules_run=tuple(found.id for found, _ in runs),
         rules_not_run=skipped,
+        rules_not_run_sv=skipped_sv,
     )
 
 

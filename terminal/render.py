@@ -35,13 +35,13 @@ def print_case(view: CaseView, lang: str) -> None:
     say = click.echo
     status = click.style(status_text(view.status, lang), fg=COLOUR[view.status], bold=view.status == "overdue")
     say(f"{click.style(view.id, bold=True)}  {view.procedure_title}  {status}")
-    say(
-        click.style(
-            f"{view.procedure} version {view.version[:12]} · {view.events} events · started "
-            f"{local(view.created_at)} by {view.created_by}",
-            dim=True,
-        )
-    )
+    if en:
+        events = f"{view.events} event{'' if view.events == 1 else 's'}"
+        started = f"started {local(view.created_at)} by {view.created_by}"
+    else:
+        events = f"{view.events} {'händelse' if view.events == 1 else 'händelser'}"
+        started = f"startat {local(view.created_at)} av {view.created_by}"
+    say(click.style(f"{view.procedure} version {view.version[:12]} · {events} · {started}", dim=True))
     system = "  " + click.style(view.system, fg="magenta") if view.system else ""
     say(f"\n{click.style(view.step_title, bold=True)}{system}  ({view.state})")
     if view.instructions:
