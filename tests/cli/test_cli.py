@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli.helpers import Cli
 
 PROC = "avregistrering-betyg"
 GOOD = [
@@ -24,37 +20,6 @@ GOOD = [
     "--set",
     "betygsgrupp=MA1A-HT24",
 ]
-
-
-class Cli:
-    def __init__(self, tmp_path: Path) -> None:
-        self.db = tmp_path / "rutin.db"
-        self.env = {
-            **os.environ,
-            "RUTIN_DB": str(self.db),
-            "RUTIN_USER": "anna",
-            "RUTIN_PROCEDURES": str(ROOT / "procedures"),
-            "RUTIN_LANG": "en",
-        }
-        self.env.pop("RUTIN_ADAPTERS", None)
-
-    def __call__(self, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if user:
-            env["RUTIN_USER"] = user
-        return subprocess.run(
-            [sys.executable, "-c", "import cli; cli.main()", "--now", "2024-06-03T10:00", *args],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=60,
-        )
-
-    def dump(self) -> list[str]:
-        with sqlite3.connect(self.db) as conn:
-            return list(conn.iterdump())
 
 
 @pytest.fixture
@@ -147,25 +112,9 @@ def test_a_whole_route_through_the_cli_with_the_worker_and_the_audit(cli: Cli) -
     assert waiting["status"] == "waiting"
     assert waiting["waiting"]["system"] == "BER"
     assert waiting["waiting"]["expected_by"].startswith("2024-06-03T08:15")  # 10:00 Swedish summer time + 15 min
-    early = subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", "--now", "2024-06-03T10:10", "worker", "--once", "--json"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=cli.env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    early = cli("worker", "--once", "--json", now="2024-06-03T10:10")
     assert json.loads(early.stdout)["advanced"] == []
-    late = subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", "--now", "2024-06-03T10:16", "worker", "--once", "--json"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=cli.env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    late = cli("worker", "--once", "--json", now="2024-06-03T10:16")
     assert json.loads(late.stdout)["advanced"] == [case_id]
     listed = json.loads(cli("case", "list", "--json").stdout)
     assert [c["state"] for c in listed] == ["ber_avbrott"]
@@ -199,27 +148,11 @@ def test_only_an_administrator_adds_users(cli: Cli) -> None:
 
 
 def test_an_administrator_is_told_in_swedish_by_default(cli: Cli) -> None:
-    env = {**cli.env, "RUTIN_LANG": "sv"}
-    result = subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", "case", "do", "R-FINNSINTE", "ed_sok_elev"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    default = {"RUTIN_LANG": None}
+    result = cli("case", "do", "R-FINNSINTE", "ed_sok_elev", env=default)
     assert result.returncode == 1
     assert "fel: det finns inget ärende 'R-FINNSINTE'" in result.stderr
     assert "tips: se ärendena med `rutin case list`" in result.stderr
     case_id = start(cli)
-    refused = subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", "--as", "erik", "case", "do", case_id, "ed_sok_elev"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    refused = cli("--as", "erik", "case", "do", case_id, "ed_sok_elev", env=default)
     assert "fel: erik får inte utföra steget 'Sök upp eleven via betygsgruppen'" in refused.stderr

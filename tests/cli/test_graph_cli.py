@@ -3,48 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli.helpers import Cli
 
 LONGEST = "provning-vux"  # 29 steps, the most of the shipped procedures
 NO_DOT = "Graphviz's `dot` is not installed (apt-get install graphviz); the SVG is not drawn"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason=NO_DOT)
 MERMAID_NODE = re.compile(r'^  s_([a-z0-9_]+)(\[|\{\{|\{|\(\[|>|\(\(\()"[^"]*"(\]|\}\}|\}|\]\)|\)\)\))$', re.MULTILINE)
 MERMAID_EDGE = re.compile(r'^  s_([a-z0-9_]+) -->(?:\|"[^"]*"\|)? s_([a-z0-9_]+)$', re.MULTILINE)
-
-
-class Cli:
-    def __init__(self, tmp_path: Path) -> None:
-        self.env = {
-            **os.environ,
-            "RUTIN_DB": str(tmp_path / "rutin.db"),
-            "RUTIN_USER": "anna",
-            "RUTIN_PROCEDURES": str(ROOT / "procedures"),
-            "RUTIN_LANG": "en",
-        }
-        self.env.pop("RUTIN_ADAPTERS", None)
-
-    def __call__(
-        self, *args: str, user: str | None = None, path: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, **({"RUTIN_USER": user} if user else {}), **({"PATH": path} if path is not None else {})}
-        return subprocess.run(
-            [sys.executable, "-c", "import cli; cli.main()", "--now", "2024-06-03T10:00", *args],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=60,
-        )
 
 
 @pytest.fixture
@@ -92,7 +64,7 @@ def test_svg_goes_whole_to_the_output_file(cli: Cli, tmp_path: Path) -> None:
 def test_svg_without_graphviz_says_how_to_install_it_or_which_format_to_use(cli: Cli, tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    drawn = cli("procedures", "graph", LONGEST, "--format", "svg", path=str(empty))
+    drawn = cli("procedures", "graph", LONGEST, "--format", "svg", env={"PATH": str(empty)})
     assert drawn.returncode == 1
     assert "apt-get install graphviz" in drawn.stderr and "--format mermaid/dot" in drawn.stderr
     assert "Traceback" not in drawn.stderr and drawn.stdout == ""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from terminal.guide import run_guide
 from terminal.render import print_case
+from tests.cli.helpers import run_rutin
 from tests.conftest import ROOT, World
 from tests.integration.test_grade_revocation import PROC, ROUTES
 
@@ -50,15 +49,8 @@ def test_the_guide_explains_a_bad_answer_and_asks_again(world: World, capsys) ->
 
 
 def test_the_demo_command_finishes_a_case_and_verifies_it(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", "--db", str(tmp_path / "demo.db"), "demo"],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)},
-    )
+    bare = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    result = run_rutin("--db", str(tmp_path / "demo.db"), "demo", env=bare, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "audit verify:" in result.stdout and "intact" in result.stdout
     assert "audit replay: matches the stored case" in result.stdout
