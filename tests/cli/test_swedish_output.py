@@ -7,6 +7,7 @@ and values. Also: `case list --procedure` and `procedures test` name a procedure
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -34,14 +35,9 @@ class Rutin:
     """`rutin` in process on one SQLite file, as anna, at a fixed time, in the default language unless told."""
 
     def __init__(self, tmp_path: Path, procedures: Path = PROCEDURES) -> None:
-        self.env: dict[str, str | None] = {
-            "RUTIN_DB": str(tmp_path / "rutin.db"),
-            "RUTIN_USER": "anna",
-            "RUTIN_PROCEDURES": str(procedures),
-            "RUTIN_LANG": None,
-            "RUTIN_ADAPTERS": None,
-            "RUTIN_RULES_OFF": None,
-        }
+        # the runner's own RUTIN_ variables (a language, adapters, ...) removed, so the default language is tested
+        self.env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("RUTIN_")}
+        self.env.update(RUTIN_DB=str(tmp_path / "rutin.db"), RUTIN_USER="anna", RUTIN_PROCEDURES=str(procedures))
 
     def __call__(self, *args: str, user: str | None = None) -> Result:
         env = {**self.env, "RUTIN_USER": user} if user else self.env
