@@ -155,6 +155,10 @@ def procedures_validate(s: Settings, paths: tuple[Path, ...], as_json: bool) -> 
             RutinError(
                 f"no procedure files found in {', '.join(str(p) for p in targets)}",
                 "give .yaml files or a folder holding them",
+                sv=(
+                    f"inga rutinfiler hittades i {', '.join(str(p) for p in targets)}",
+                    "ange .yaml-filer eller en mapp som innehåller sådana",
+                ),
             )
         )
     found: list[Diagnostic] = []
@@ -269,14 +273,23 @@ def procedures_impact(s: Settings, procedure_id: str, as_json: bool) -> None:
             "no open case runs on an older version" if s.lang == "en" else "inget öppet ärende går på en äldre version"
         )
         return
-    out = table("case", "version", "step", "status", "safe", "why not")
+    from terminal.render import status_text
+
+    en = s.lang == "en"
+    out = table(
+        *(
+            ("case", "version", "step", "status", "safe", "why not")
+            if en
+            else ("ärende", "version", "steg", "status", "säker", "varför inte")
+        )
+    )
     for row in rows:
         out.add_row(
             row["case"],
             row["version"][:12],
             row["state"],
-            row["status"],
-            ("yes" if s.lang == "en" else "ja") if row["safe"] else ("no" if s.lang == "en" else "nej"),
+            status_text(row["status"], s.lang),
+            ("yes" if en else "ja") if row["safe"] else ("no" if en else "nej"),
             "; ".join(row["reasons"]),
         )
     show_table(out)

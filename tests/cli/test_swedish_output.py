@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import cli
-from tests.conftest import PROCEDURES, ROOT
+from tests.conftest import PROCEDURES, ROOT, remove_step_spara
 
 PROC = "avregistrering-betyg"
 INPUTS = (
@@ -275,3 +275,30 @@ def test_procedures_test_of_a_procedure_without_scenarios_asks_for_them(tmp_path
     assert f"fel: det finns inga scenarier för '{PROC}'" in refused.stderr
     assert f"{PROC}.scenarios.yaml" in refused.stderr
     assert not (tmp_path / "rutin.db").exists()  # the scenarios run without the database; so does this refusal
+
+
+# --- procedures impact and validate ------------------------------------------------------------------------
+
+
+def test_procedures_impact_names_its_columns_and_statuses_in_swedish(tmp_path: Path) -> None:
+    folder = tmp_path / "procedures"
+    shutil.copytree(PROCEDURES, folder)
+    rutin = ready(tmp_path, folder)
+    case_id = start(rutin)
+    remove_step_spara(folder)
+    swedish = rutin("procedures", "impact", PROC)
+    assert swedish.exit_code == 0, swedish.output
+    assert case_id in swedish.stdout
+    assert "säker" in swedish.stdout and "att göra" in swedish.stdout
+    assert "safe" not in swedish.stdout
+    english = rutin("--lang", "en", "procedures", "impact", PROC)
+    assert "safe" in english.stdout and "open" in english.stdout
+
+
+def test_validate_without_procedure_files_is_refused_in_swedish(rutin: Rutin, tmp_path: Path) -> None:
+    empty = tmp_path / "tom"
+    empty.mkdir()
+    refused = rutin("procedures", "validate", str(empty))
+    assert refused.exit_code == 1
+    assert f"fel: inga rutinfiler hittades i {empty}" in refused.stderr
+    assert "tips: ange .yaml-filer eller en mapp som innehåller sådana" in refused.stderr
