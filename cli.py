@@ -9,17 +9,17 @@ Exit codes: 0 done, 1 refused or invalid input (with why and what to do), 2 usag
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from sqlalchemy.engine import Engine
 
     from engine.errors import RutinError
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_TZ = "Europe/Stockholm"
+# --now's range: deadlines add days and weeks to the clock, and Python's dates end in the year 9999
+EARLIEST_NOW, LATEST_NOW = datetime(1970, 1, 1, tzinfo=UTC), datetime(2199, 12, 31, tzinfo=UTC)
+MESSAGE_MAX = 500
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -46,24 +49,45 @@ class Settings:
     _service: Rutin | None = field(default=None, repr=False)
 
     def switches(self) -> RuleSwitches:
-        from engine.rules.base import RuleSwitches
+        from engine.rules import checked_switches
 
-        return RuleSwitches.parse(self.rules_off)
+        return checked_switches(self.rules_off)
 
-    def service(self) -> Rutin:
+    def service(self, *, create: bool = False) -> Rutin:
+        """The application layer on --db. Only `create` may make a new SQLite file: a misspelt path would
+        otherwise become an empty database, and the person be told they are an unknown user."""
         if self._service is None:
-            self._service = build_service(self)
+            self._service = build_service(self, create=create or _about_procedures_only())
         return self._service
 
 
-def build_service(settings: Settings) -> Rutin:
+def _about_procedures_only() -> bool:
+    """`rutin procedures ...` reads procedure files; a process owner may run it before any database exists."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command_path.split()[1:2] == ["procedures"]
+
+
+def build_service(settings: Settings, *, create: bool = False) -> Rutin:
     from adapters.clock import FixedClock, SystemClock
     from adapters.procedure_folder import ProcedureFolder
-    from adapters.sql.database import database_url, ensure_schema, open_engine
+    from adapters.sql.database import database_url, ensure_schema, open_engine, sqlite_path
     from adapters.sql.store import SqlCaseStore
+    from engine.errors import RutinError
     from engine.service import Rutin
 
-    engine = open_engine(database_url(settings.db))
+    url = database_url(settings.db)
+    path = sqlite_path(url)
+    if not create and path is not None and not path.exists():
+        raise RutinError(
+            f"there is no database at {path}",
+            "check --db (or RUTIN_DB); a new database is made by `rutin users add NAME --admin` or `rutin web --demo`",
+            sv=(
+                f"det finns ingen databas på {path}",
+                "kontrollera --db (eller RUTIN_DB); en ny databas skapas av `rutin users add NAMN --admin` "
+                "eller `rutin web --demo`",
+            ),
+        )
+    engine = open_engine(url)
     ensure_schema(engine)
     clock = FixedClock(parse_moment(settings.now)) if settings.now else SystemClock()
     systems = build_systems(settings.adapters, engine, settings.adapters_config)
@@ -106,6 +130,11 @@ def build_systems(spec: str, engine: Engine, config: Path | None = None) -> Syst
                 f"unknown adapter '{kind}' in --adapters",
                 "use sandbox or manual, e.g. BER=manual,ED=sandbox; SS 12000 and the Ping Pong feed are set up in "
                 "an adapters configuration file (--adapters-config, docs/adapters.md)",
+                sv=(
+                    f"okänd adapter '{kind}' i --adapters",
+                    "använd sandbox eller manual, t.ex. BER=manual,ED=sandbox; SS 12000 och Ping Pongs betygsflöde "
+                    "ställs in i en konfigurationsfil för adaptrar (--adapters-config, docs/adapters.md)",
+                ),
             )
         adapter = made.setdefault(kind, kinds[kind]())
         if system in ("", "*"):
@@ -117,18 +146,46 @@ def build_systems(spec: str, engine: Engine, config: Path | None = None) -> Syst
 
 def parse_moment(text: str) -> datetime:
     """--now as ISO-8601; without a zone it is Swedish local time."""
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from engine.errors import RutinError
 
+    example = "e.g. 2024-06-03T10:30 (Swedish time) or 2024-06-03T08:30+00:00"
+    exempel = "t.ex. 2024-06-03T10:30 (svensk tid) eller 2024-06-03T08:30+00:00"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise RutinError(
-            f"--now '{text}' is not an ISO-8601 time", "e.g. 2024-06-03T10:30 (Swedish time) or 2024-06-03T08:30+00:00"
+            f"--now '{text}' is not an ISO-8601 time", example, sv=(f"--now '{text}' är ingen ISO-8601-tid", exempel)
         ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(os.environ.get("RUTIN_TZ", DEFAULT_TZ)))
+    if not EARLIEST_NOW <= (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= LATEST_NOW:
+        raise RutinError(
+            f"--now {text} is outside the years {EARLIEST_NOW.year}-{LATEST_NOW.year} the engine's dates can reach",
+            example,
+            sv=(
+                f"--now {text} ligger utanför åren {EARLIEST_NOW.year}-{LATEST_NOW.year} som motorns datum når",
+                exempel,
+            ),
+        )
+    if moment.tzinfo:
+        return moment
+    zone = ZoneInfo(os.environ.get("RUTIN_TZ", DEFAULT_TZ))
+    local = moment.replace(tzinfo=zone)
+    # a wall-clock time the change to summer time skips, or one the change back repeats: say so, never guess
+    there = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == moment
+    twice = local.utcoffset() != local.replace(fold=1).utcoffset()
+    if not there or twice:
+        en = "does not exist in" if not there else "happens twice in"
+        sv = "finns inte i" if not there else "inträffar två gånger i"
+        raise RutinError(
+            f"--now {text} {en} {zone.key} time (the clocks change that night)",
+            "give the offset, e.g. +01:00 (winter time) or +02:00 (summer time)",
+            sv=(
+                f"--now {text} {sv} svensk tid ({zone.key}; klockan ställs om den natten)",
+                "ange tidszonen, t.ex. +01:00 (vintertid) eller +02:00 (sommartid)",
+            ),
+        )
+    return local
 
 
 # -- errors and output ------------------------------------------------------------------------------
@@ -146,6 +203,7 @@ def fail(error: RutinError) -> NoReturn:
 
     lang = current_lang()
     label, tip = ("fel", "tips") if lang == "sv" else ("error", "hint")
+    cut = "… (förkortat)" if lang == "sv" else "… (shortened)"
     if isinstance(error, ProcedureInvalid):
         from engine.diagnostics import format_report
 
@@ -153,6 +211,8 @@ def fail(error: RutinError) -> NoReturn:
         raise SystemExit(1)
     for problem in error.problems if isinstance(error, InvalidInputs) else [error]:
         message, hint = problem.localized(lang)
+        if len(message) > MESSAGE_MAX:  # a message quotes what was typed, which may be a pasted page of text
+            message = message[:MESSAGE_MAX] + cut
         click.echo(f"{label}: {message}", err=True)
         if hint:
             click.echo(f"    {tip}: {hint}", err=True)
@@ -169,11 +229,28 @@ def refusals() -> Iterator[None]:
     except RutinError as error:
         fail(error)
     except Exception as error:
-        if type(error).__module__.startswith("sqlalchemy"):
-            click.echo(f"error: the database could not be used: {str(error).splitlines()[0]}", err=True)
-            click.echo("    hint: check --db (or RUTIN_DB): the path or URL, and that the server is running", err=True)
-            raise SystemExit(1) from None
-        raise
+        if not _is_database_error(error):
+            raise
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if "sqlite" in type(error).__module__ or "sqlite" in first:
+            en_hint = "check --db (or RUTIN_DB): that the file is a Rutin database and that you may write to it"
+            sv_hint = "kontrollera --db (eller RUTIN_DB): att filen är en Rutin-databas och att du får skriva i den"
+        else:
+            en_hint = "check --db (or RUTIN_DB): the URL, the password, and that the server is running"
+            sv_hint = "kontrollera --db (eller RUTIN_DB): adressen, lösenordet och att servern är igång"
+        fail(
+            RutinError(
+                f"the database could not be used: {first}",
+                en_hint,
+                sv=(f"databasen gick inte att använda: {first}", sv_hint),
+            )
+        )
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """SQLAlchemy's errors, and the drivers' own (the step's hot path runs statements on the driver's cursor)."""
+    module = type(error).__module__
+    return module.startswith(("sqlalchemy", "sqlite3", "psycopg"))
 
 
 def emit_json(value: Any) -> None:
@@ -188,6 +265,8 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--set")
+        if name.strip() in found:  # a pasted or edited command line: which of the two was meant is not ours to guess
+            raise click.BadParameter(f"'{name.strip()}' is given twice; give each name once", param_hint="--set")
         found[name.strip()] = value
     return found
 
@@ -256,8 +335,17 @@ def app(
     """Rutin: guided, auditable administrative routines."""
     import getpass
 
+    if as_user is not None and not as_user.strip():
+        raise click.BadParameter("an empty user name; give a user's name, or leave --as out", param_hint="--as")
     home = procedures or HERE / "procedures"
-    ctx.obj = Settings(db, as_user or getpass.getuser(), now, home, adapters, lang, rules_off, adapters_config)
+    ctx.obj = settings = Settings(
+        db, as_user or getpass.getuser(), now, home, adapters, lang, rules_off, adapters_config
+    )
+    with refusals():  # refused before any command runs, whether or not it reads them
+        if now:
+            parse_moment(now)
+        if rules_off:
+            settings.switches()  # a misspelt rule id would leave that rule on
 
 
 # The command groups (commands/) register themselves on `app` when imported. They import the helpers above,
@@ -270,9 +358,51 @@ def main() -> None:
 
     collector.starting()
     try:
-        app(prog_name="rutin")
+        _refuse_undecodable(sys.argv[1:], {k: v for k, v in os.environ.items() if k.startswith("RUTIN_")})
+        app.main(prog_name="rutin", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except click.ClickException as error:
+        error.show()
+        raise SystemExit(error.exit_code) from None
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # every write is one transaction, so an interrupted command saved all of a step or none of it
+        click.echo(
+            "\ninterrupted: a step is saved whole or not at all; show the case to see where it stands"
+            if _argv_lang() == "en"
+            else "\navbrutet: ett steg sparas helt eller inte alls; visa ärendet för att se var det står",
+            err=True,
+        )
+        raise SystemExit(130) from None
     finally:
         collector.ending()
+
+
+def _argv_lang() -> str:
+    """The language asked for, read from the command line itself: for messages given before click has parsed it."""
+    args = sys.argv[1:]
+    given = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--lang"] + [
+        a.removeprefix("--lang=") for a in args if a.startswith("--lang=")
+    ]
+    return given[-1] if given else os.environ.get("RUTIN_LANG", "sv")
+
+
+def _refuse_undecodable(args: list[str], env: dict[str, str]) -> None:
+    """Bytes that are not UTF-8 arrive as lone surrogates, which no database or hash can take: refuse them here."""
+    for where, text in [*((f"argument {i}", a) for i, a in enumerate(args, 1)), *env.items()]:
+        if any("\udc80" <= ch <= "\udcff" for ch in text):
+            shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:80]
+            if _argv_lang() == "en":
+                click.echo(f"error: {where} ({shown}) is not UTF-8 text", err=True)
+                click.echo(
+                    "    hint: type the value again; the terminal or file it came from should use UTF-8", err=True
+                )
+            else:
+                click.echo(f"fel: {where} ({shown}) är inte UTF-8-text", err=True)
+                click.echo(
+                    "    tips: skriv värdet igen; terminalen eller filen det kom från bör använda UTF-8", err=True
+                )
+            raise SystemExit(2)
 
 
 if __name__ == "__main__":

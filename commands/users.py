@@ -12,6 +12,7 @@ from cli import JSON, Settings, app, emit_json, fail, pass_settings, refusals, s
 
 if TYPE_CHECKING:
     from adapters.identity import PasswordAuthenticator
+    from engine.access import User
 
 
 @app.group("users")
@@ -27,6 +28,7 @@ def users_group() -> None:
 @click.option("--email")
 @click.option("--admin", is_flag=True, help="May add and change users.")
 @click.option("--password-stdin", is_flag=True, help="Read a password for the web app from standard input.")
+@click.option("--replace", is_flag=True, help="Replace an existing user's roles, tasks, name and e-mail.")
 @pass_settings
 def users_add(
     s: Settings,
@@ -37,25 +39,55 @@ def users_add(
     email: str | None,
     admin: bool,
     password_stdin: bool,
+    replace: bool,
 ) -> None:
-    """Add (or replace) a user. The very first user becomes an administrator."""
-    from engine.access import User
-    from engine.errors import RutinError
+    """Add a user (--replace: change one). The very first user becomes an administrator."""
+    from engine.access import User, check_user
     from engine.values import parse_value
 
-    if not name.strip() or any(c.isspace() for c in name):
-        fail(RutinError(f"'{name}' is not a user name", "use a login name without spaces, e.g. anna.svensson"))
-    password = read_password_stdin() if password_stdin else None
+    sv = s.lang == "sv"
     with refusals():
-        mail = str(parse_value("email", "email", email)) if email else None
+        user = User(name, roles, tasks, display, None, admin)
+        check_user(user)  # before the password is read: a refused user never gets that far
+        password = read_password_stdin() if password_stdin else None
+        if email:
+            user = User(name, roles, tasks, display, str(parse_value("email", "email", email)), admin)
         if password is not None:
             from adapters.identity import check_password_rules
 
             check_password_rules(password)  # before saving the user: nothing is saved when the password is refused
-        s.service().save_user(User(name, roles, tasks, display, mail, admin), s.user)
+        before = s.service(create=True).save_user(user, s.user, replace=replace)
         if password is not None:
             authenticator(s).set_password(name, password)
-    click.echo(f"user {name} saved" + (" with a password" if password is not None else ""))
+    saved = ("användaren {} sparad" if sv else "user {} saved").format(name)
+    click.echo(saved + ((" med lösenord" if sv else " with a password") if password is not None else ""))
+    for line in changes(before, user, sv) if before is not None else []:
+        click.echo(f"  {line}")
+
+
+def changes(before: User, after: User, sv: bool) -> list[str]:
+    """What --replace changed, one line per attribute, so that a role taken away is seen."""
+    shown = {
+        ("roller", "roles"): (before.roles, after.roles),
+        ("uppgifter", "tasks"): (before.tasks, after.tasks),
+        ("namn", "name"): (before.display_name, after.display_name),
+        ("e-post", "e-mail"): (before.email, after.email),
+        ("administratör", "administrator"): (before.admin, after.admin),
+    }
+    none = "(inget)" if sv else "(none)"
+
+    def text(value: object) -> str:
+        if isinstance(value, tuple):
+            return ", ".join(value) or none
+        if isinstance(value, bool):
+            return ("ja" if value else "nej") if sv else ("yes" if value else "no")
+        return str(value) if value else none
+
+    return [
+        f"{label[0] if sv else label[1]}: {text(old)} -> {text(new)}"
+        for label, (old, new) in shown.items()
+        if old != new
+    ]
 
 
 @users_group.command("password")
@@ -90,7 +122,10 @@ def users_password(s: Settings, name: str, password_stdin: bool) -> None:
         authenticator(s).set_password(name, password)
         ended = SqlSessions(open_engine(database_url(s.db)), timedelta(hours=1), timedelta(hours=1)).close_all(name)
         service.store.append_system_event(actor.name, service.now(), "password_set", {"user": name})
-    click.echo(f"password of {name} set" + (f"; {ended} session(s) signed out" if ended else ""))
+    if s.lang == "sv":
+        click.echo(f"lösenordet för {name} är satt" + (f"; {ended} session(er) utloggade" if ended else ""))
+    else:
+        click.echo(f"password of {name} set" + (f"; {ended} session(s) signed out" if ended else ""))
 
 
 def read_password_stdin() -> str:

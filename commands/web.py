@@ -36,7 +36,7 @@ def build_web(
     from engine.service import Rutin
     from web.app import create_app
 
-    base = settings.service()
+    base = settings.service(create=True)
     clock = base.clock
     if clock_file is not None:
         clock = FileClock(clock_file, ZoneInfo(os.environ.get("RUTIN_TZ", DEFAULT_TZ)))

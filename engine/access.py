@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
-from engine.errors import ActionRefused
+from engine.errors import ActionRefused, InvalidInputs, InvalidValue
 from engine.procedure import Access, Procedure
 
 WORKER = "rutin-worker"  # the actor name of automatic moves (waits answered by a system)
@@ -29,6 +30,59 @@ class User:
             "email": self.email,
             "admin": self.admin,
         }
+
+
+NAME_MAX = 64  # a login name
+LABEL_MAX = 200  # a role, a task or a display name
+
+
+def check_user(user: User) -> None:
+    """Refuse a user whose name, roles or tasks could not be told apart on screen or in the history."""
+    problems: list[InvalidValue] = []
+
+    def refuse(name: str, en: str, sv: str, hint_en: str, hint_sv: str) -> None:
+        problems.append(InvalidValue(name, en, hint_en, sv=(sv, hint_sv)))
+
+    if not user.name or any(c.isspace() or unicodedata.category(c) == "Cc" for c in user.name):
+        refuse(
+            "NAME",
+            f"'{user.name[:NAME_MAX]}' is not a user name",
+            f"'{user.name[:NAME_MAX]}' är inget användarnamn",
+            "use a login name without spaces or invisible characters, e.g. anna.svensson",
+            "använd ett inloggningsnamn utan mellanslag eller osynliga tecken, t.ex. anna.svensson",
+        )
+    elif len(user.name) > NAME_MAX:
+        refuse(
+            "NAME",
+            f"the user name is {len(user.name)} characters long; at most {NAME_MAX} are allowed",
+            f"användarnamnet är {len(user.name)} tecken långt; högst {NAME_MAX} tecken är tillåtna",
+            "use the person's login name",
+            "använd personens inloggningsnamn",
+        )
+    # named by the CLI's options, which read the same in both languages
+    labelled = [("--role", r) for r in user.roles] + [("--task", t) for t in user.tasks]
+    labelled += [("--name", user.display_name)] if user.display_name is not None else []
+    for what, text in labelled:
+        if not text.strip():
+            refuse(what, "is empty", "är tom", "leave it out, or give its name", "utelämna den, eller ange namnet")
+        elif len(text) > LABEL_MAX:
+            refuse(
+                what,
+                f"is {len(text)} characters long; at most {LABEL_MAX} are allowed",
+                f"är {len(text)} tecken lång; högst {LABEL_MAX} tecken är tillåtna",
+                "give the name as BER or the staff list writes it",
+                "ange namnet som det står i BER eller i personallistan",
+            )
+        elif bad := next((c for c in text if unicodedata.category(c) == "Cc"), None):
+            refuse(
+                what,
+                f"contains the control character U+{ord(bad):04X}",
+                f"innehåller det osynliga styrtecknet U+{ord(bad):04X}",
+                "type the name again",
+                "skriv namnet igen",
+            )
+    if problems:
+        raise InvalidInputs(problems)
 
 
 def may_act(user: User, access: Access) -> bool:

@@ -278,8 +278,10 @@ class CaseStore(Protocol):
 
     def get_user(self, name: str) -> User | None: ...
 
-    def save_user(self, user: User, actor: str, at: datetime) -> None:
-        """Create or replace a user, recording it in the 'system' stream."""
+    def save_user(self, user: User, actor: str, at: datetime, *, only_if_first: bool = False) -> bool:
+        """Create or replace a user, recording it in the 'system' stream. With `only_if_first`, save only while
+        there is no user at all, deciding that inside the write (two first users at once: one wins); returns
+        whether the user was saved."""
         ...
 
     def list_users(self) -> list[User]: ...

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from engine.access import WORKER, User, describe_access, may_act
+from engine.access import WORKER, User, check_user, describe_access, may_act
 from engine.case import Case, DisplayStatus
 from engine.errors import ActionRefused, AdapterError, NotFound, ProcedureInvalid, RutinError
 from engine.history import Event
@@ -517,19 +517,50 @@ class Rutin:
 
     # -- users --------------------------------------------------------------------------------------
 
-    def save_user(self, user: User, actor: str) -> None:
-        """Add or change a user. Only an administrator may, except for the very first user."""
+    def save_user(self, user: User, actor: str, *, replace: bool = True) -> User | None:
+        """Add or change a user; returns the user as it was before (None when new). Only an administrator may,
+        except for the very first user. With `replace=False` an existing user is refused, not overwritten."""
+        check_user(user)
         existing = self.store.list_users()
-        if existing:
-            admin = self.user(actor)
-            if not admin.admin:
-                raise ActionRefused(
-                    f"{actor} is not an administrator and may not add or change users",
-                    "ask an administrator (a user added with --admin)",
-                )
-        else:
-            user = User(user.name, user.roles, user.tasks, user.display_name, user.email, admin=True)
+        if not existing:
+            first = User(user.name, user.roles, user.tasks, user.display_name, user.email, admin=True)
+            if self.store.save_user(first, actor, self.now(), only_if_first=True):
+                return None
+            existing = self.store.list_users()  # someone else's first user came first: the usual rules now apply
+        admin = self.user(actor)
+        if not admin.admin:
+            raise ActionRefused(
+                f"{actor} is not an administrator and may not add or change users",
+                "ask an administrator (a user added with --admin)",
+                sv=(
+                    f"{actor} är inte administratör och får inte lägga till eller ändra användare",
+                    "be en administratör (en användare som lades till med --admin)",
+                ),
+            )
+        twin = next(
+            (u.name for u in existing if u.name != user.name and u.name.casefold() == user.name.casefold()), None
+        )
+        if twin is not None:
+            raise ActionRefused(
+                f"there is already a user '{twin}'; '{user.name}' differs only in upper and lower case",
+                f"change '{twin}' instead, or choose a name that differs in more than case",
+                sv=(
+                    f"det finns redan en användare '{twin}'; '{user.name}' skiljer sig bara i stora och små bokstäver",
+                    f"ändra '{twin}' i stället, eller välj ett namn som skiljer sig på annat sätt",
+                ),
+            )
+        before = next((u for u in existing if u.name == user.name), None)
+        if before is not None and not replace:
+            raise ActionRefused(
+                f"there is already a user '{user.name}'",
+                "add --replace to replace their roles, tasks, name and e-mail with the ones given",
+                sv=(
+                    f"det finns redan en användare '{user.name}'",
+                    "lägg till --replace för att ersätta användarens roller, uppgifter, namn och e-post med de angivna",
+                ),
+            )
         self.store.save_user(user, actor, self.now())
+        return before
 
     def users(self, actor: str) -> list[User]:
         self.user(actor)

@@ -8,7 +8,7 @@ event, replaying a history through the pinned procedure version must reproduce t
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -86,17 +86,9 @@ def parse_inputs(
     names = {s.name for s in specs}
     for name in raw:
         if name not in names:
-            from engine.diagnostics import hint_for
-
-            sv_what = "uppgift" if what == "input" else "fält"
-            problems.append(
-                InvalidValue(
-                    name,
-                    f"unknown {what} '{name}'",
-                    hint_for(name, names),
-                    sv=(f"okänd {sv_what} '{name}'", hint_for(name, names)),
-                )
-            )
+            hint, hint_sv = _hints(name, names)
+            sv_what = "okänd uppgift" if what == "input" else "okänt fält"
+            problems.append(InvalidValue(name, f"unknown {what} '{name}'", hint, sv=(f"{sv_what} '{name}'", hint_sv)))
     parsed: dict[str, JsonValue] = {}
     for spec in specs:
         value = raw.get(spec.name)
@@ -116,15 +108,19 @@ def parse_inputs(
     for spec in specs:
         if spec.name in parsed or any(p.name == spec.name for p in problems):
             continue
-        needed = parse_expression(spec.required_when).holds(env) if spec.required_when else spec.required
-        if needed:
-            when = f" when {spec.required_when}" if spec.required_when else ""
+        condition = parse_expression(spec.required_when) if spec.required_when else None
+        if condition.holds(env) if condition is not None else spec.required:
+            # an administrator reads why in values, not in the procedure's condition syntax
+            because = ", ".join(f"{n} = {env[n]!r}" for n in sorted(condition.names) if n in env) if condition else ""
             problems.append(
                 InvalidValue(
                     spec.name,
-                    f"'{spec.label}' is required{when}",
+                    f"'{spec.label_en or spec.label}' is required" + (f" (because {because})" if because else ""),
                     f"give it with --set {spec.name}=...",
-                    sv=(f"'{spec.label}' måste anges", f"ange den med --set {spec.name}=..."),
+                    sv=(
+                        f"'{spec.label}' måste anges" + (f" (eftersom {because})" if because else ""),
+                        f"ange den med --set {spec.name}=...",
+                    ),
                 )
             )
     if problems:
@@ -182,6 +178,8 @@ def advance(
             state=case.state,
             sv=(f"ärendet {case.id} är avslutat; inget mer kan göras", None),
         )
+    if move.at < case.updated_at:
+        _refuse_time_going_back(case, move.at)
     step = procedure.step(case.state)
     trigger = _trigger_for(step, move.action, manual_systems, internal=internal)
     entered: dict[str, JsonValue] = {}
@@ -246,14 +244,11 @@ def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, 
         return SATISFIED
     if action in possible:
         return action
-    from engine.diagnostics import hint_for
-
     if isinstance(step, WaitStep) and action in (step.id, NOT_YET):
         hint = f"{step.system} answers by itself here; run the worker, or wait until it has"
         hint_sv = f"{step.system} svarar själv här; kör `rutin worker` eller vänta tills det har svarat"
     elif possible:
-        hint = hint_for(action, possible)
-        hint_sv = hint.replace("did you mean", "menade du")
+        hint, hint_sv = _hints(action, possible)
     else:
         hint = "nothing can be done at this step now"
         hint_sv = "inget går att göra i det här steget nu"
@@ -263,6 +258,18 @@ def _trigger_for(step: AnyStep, action: str, manual_systems: Container[str], *, 
         state=step.id,
         sv=(f"'{action}' går inte att göra i steget '{step.id}'", hint_sv),
     )
+
+
+def _hints(word: str, allowed: Iterable[str]) -> tuple[str, str]:
+    """'did you mean X?' when one is close, else what is allowed; in English and in Swedish."""
+    from engine.diagnostics import did_you_mean
+
+    pool = sorted(set(allowed))
+    close = did_you_mean(word, pool)
+    if close is not None:
+        return close, close.replace("did you mean", "menade du")
+    listed = ", ".join(pool)
+    return f"allowed: {listed}", f"tillåtna: {listed}"
 
 
 def public_actions(step: AnyStep, manual_systems: Container[str]) -> list[str]:
@@ -420,6 +427,23 @@ def _not_yet(loaded: LoadedProcedure, case: Case, step: AnyStep, move: Move) -> 
     )
     moved = case.evolve(wait=wait, updated_at=move.at, version=event.seq, head_hash=event.hash)
     return Outcome(moved, [event])
+
+
+def _refuse_time_going_back(case: Case, at: datetime) -> None:
+    """A history in which a step comes before the one it follows (a clock set back with --now) cannot be trusted."""
+    from engine.notices import local
+
+    raise ActionRefused(
+        f"the clock reads {local(at)}, before the case's last step at {local(case.updated_at)}; "
+        "the history keeps its events in time order",
+        "do the step at the current time (leave out --now), or at a time after the last step",
+        state=case.state,
+        sv=(
+            f"klockan står på {local(at)}, före ärendets senaste steg {local(case.updated_at)}; "
+            "historiken håller händelserna i tidsordning",
+            "gör steget med aktuell tid (utan --now), eller med en tid efter det senaste steget",
+        ),
+    )
 
 
 def mark_overdue(case: Case, now: datetime, actor: str) -> Outcome:

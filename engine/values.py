@@ -40,6 +40,8 @@ VALUE_TYPES: tuple[str, ...] = (
 TEXT_MAX = 2000
 GROUP_MAX = 80
 EMAIL_MAX = 254
+NUMBER_DIGITS = 15  # what a JSON reader's double and a SQLite integer both hold exactly
+YEARS = (1900, 2199)  # dates of people and courses; deadlines count weeks on from them, and Python's dates end at 9999
 
 _YES = frozenset({"ja", "j", "yes", "y", "true"})
 _NO = frozenset({"nej", "n", "no", "false"})
@@ -187,9 +189,17 @@ def _parse_date(raw: object, _: _Context) -> JsonValue:
         )
     year, month, day = (int(part) for part in match.group(1, 3, 4))
     try:
-        return date(year, month, day).isoformat()
+        found = date(year, month, day)
     except ValueError:
         raise _Rejected(f"{text!r} is not a date in the calendar", sv=f"{text} finns inte i kalendern") from None
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise _Rejected(
+            f"{text} is outside the years {YEARS[0]}-{YEARS[1]}",
+            "check the year",
+            sv=f"{text} ligger utanför åren {YEARS[0]}-{YEARS[1]}",
+            hint_sv="kontrollera årtalet",
+        )
+    return found.isoformat()
 
 
 def _parse_course_code(raw: object, _: _Context) -> JsonValue:
@@ -279,16 +289,31 @@ def _parse_yes_no(raw: object, _: _Context) -> JsonValue:
 
 def _parse_number(raw: object, _: _Context) -> JsonValue:
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
+        return _sized(raw, str(raw))
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise _Rejected(f"{raw!r} is not a number that can be stored", sv=f"{raw!r} är inte ett tal som kan sparas")
-        return int(raw) if raw.is_integer() else raw
+        return _sized(int(raw) if raw.is_integer() else raw, repr(raw))
     text = _required_text(raw)
     if _NUMBER.fullmatch(text) is None:
-        raise _Rejected(f"{text!r} is not a number", sv=f"{text!r} är inte ett tal")
+        raise _Rejected(f"{text[:40]!r} is not a number", sv=f"{text[:40]!r} är inte ett tal")
+    digits = sum(char.isdigit() for char in text)
+    if digits > NUMBER_DIGITS:  # before any conversion: Python refuses to convert an integer of over 4,300 digits
+        raise _Rejected(
+            f"the number has {digits} digits; at most {NUMBER_DIGITS} are allowed",
+            sv=f"talet har {digits} siffror; högst {NUMBER_DIGITS} siffror är tillåtna",
+        )
     number = Decimal(text.replace(",", "."))
     return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _sized(number: int | float, shown: str) -> int | float:
+    if abs(number) >= 10**NUMBER_DIGITS:
+        raise _Rejected(
+            f"{shown[:40]} is too large; numbers have at most {NUMBER_DIGITS} digits",
+            sv=f"{shown[:40]} är för stort; tal har högst {NUMBER_DIGITS} siffror",
+        )
+    return number
 
 
 _TYPES: dict[str, _ValueType] = {

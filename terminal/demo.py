@@ -42,7 +42,7 @@ def ensure_demo_users(service: Any) -> None:
 def run_demo(settings: Any, interactive: bool, print_case: Callable[[CaseView, str], None]) -> None:
     from engine.service import Rutin
 
-    base = settings.service()
+    base = settings.service(create=True)
     start = base.clock.now() if isinstance(base.clock, SystemClock | FixedClock) else None
     clock = FixedClock(start.replace(second=0, microsecond=0)) if start else FixedClock(base.now())
     service = Rutin(base.store, base.source, base.systems, clock, lang=base.lang)

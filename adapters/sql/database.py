@@ -26,8 +26,26 @@ def database_url(value: str | None) -> str:
     if not value:
         value = os.environ.get("RUTIN_DB") or str(Path.cwd() / "rutin.db")
     if "://" in value:
+        scheme = value.split("://", 1)[0]
+        if scheme.split("+")[0] not in ("sqlite", "postgresql"):
+            raise RutinError(
+                f"--db: Rutin runs on SQLite or PostgreSQL, not '{scheme}'",
+                "give a SQLite file path, or postgresql://USER@HOST/DATABASE",
+                sv=(
+                    f"--db: Rutin kör på SQLite eller PostgreSQL, inte '{scheme}'",
+                    "ange sökvägen till en SQLite-fil, eller postgresql://ANVÄNDARE@VÄRD/DATABAS",
+                ),
+            )
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and for SQLite in memory."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    return Path(path) if path and path != ":memory:" and "///" in url else None
 
 
 def open_engine(url: str) -> Engine:
@@ -44,7 +62,9 @@ def _sqlite_engine(url: str) -> Engine:
         parent = Path(path).parent
         if not parent.is_dir():
             raise RutinError(
-                f"the folder for the database does not exist: {parent}", "create it, or give --db another path"
+                f"the folder for the database does not exist: {parent}",
+                "create it, or give --db another path",
+                sv=(f"mappen för databasen finns inte: {parent}", "skapa den, eller ange en annan sökväg med --db"),
             )
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "isolation_level": None})
 

@@ -33,7 +33,7 @@ class UserStore(StoreBase):
         with self.engine.connect() as conn:
             return [self._user(r._mapping) for r in conn.execute(select(users).order_by(users.c.name))]
 
-    def save_user(self, user: User, actor: str, at: datetime) -> None:
+    def save_user(self, user: User, actor: str, at: datetime, *, only_if_first: bool = False) -> bool:
         values = {
             "display_name": user.display_name,
             "email": user.email,
@@ -42,16 +42,19 @@ class UserStore(StoreBase):
             "admin": user.admin,
         }
 
-        def work() -> None:
+        def work() -> bool:
             with self._write() as conn:
+                if only_if_first and conn.execute(select(users.c.name).limit(1)).first() is not None:
+                    return False
                 exists = conn.execute(select(users.c.name).where(users.c.name == user.name)).first()
                 if exists:
                     conn.execute(update(users).where(users.c.name == user.name).values(**values))
                 else:
                     conn.execute(insert(users).values(name=user.name, **values))
                 self._append_system(conn, actor, at, "user_saved", user.to_json())
+            return True
 
-        self._retrying(work)
+        return self._retrying(work)
 
     def append_system_event(self, actor: str, at: datetime, kind: str, data: Mapping[str, JsonValue]) -> None:
         def work() -> None:

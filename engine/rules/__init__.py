@@ -65,3 +65,50 @@ def judge(rule_id: str, args: dict[str, str], data: dict[str, object], switches:
         return Verdict.holds(), False
     values = {param: (name[1:] if name.startswith("=") else data.get(name)) for param, name in args.items()}
     return found.check(values), True  # type: ignore[arg-type]
+
+
+def switch_names() -> set[str]:
+    """Every name `--rules-off` understands: rule ids, scopes, and `municipal:<municipality>` groups."""
+    names: set[str] = {"national", "municipal", "local"}
+    for found in catalogue().values():
+        names.add(found.id)
+        if found.municipality:
+            names.add(f"{found.scope}:{found.municipality}")
+    return names
+
+
+def checked_switches(text: str | None) -> RuleSwitches:
+    """`RuleSwitches.parse`, refusing a name no rule answers to: a misspelt id would leave its rule on unnoticed."""
+    from difflib import get_close_matches
+
+    from engine.errors import RutinError
+
+    switches = RuleSwitches.parse(text)
+    if text is not None and text.strip() and not switches.off:
+        raise RutinError(
+            f"--rules-off '{text}' names no rule",
+            "give rule ids or groups separated by commas (`rutin rules list` shows them), or leave it out",
+            sv=(
+                f"--rules-off '{text}' anger ingen regel",
+                "ange regel-id eller grupper med kommatecken emellan (`rutin rules list` visar dem), "
+                "eller utelämna det",
+            ),
+        )
+    unknown = sorted(switches.off - switch_names())
+    if unknown:
+        known = sorted(switch_names())
+        close = {name: get_close_matches(name, known, n=1) for name in unknown}
+        en = "; ".join(f"did you mean '{c[0]}' for '{n}'?" for n, c in close.items() if c)
+        sv = "; ".join(f"menade du '{c[0]}' i stället för '{n}'?" for n, c in close.items() if c)
+        names = ", ".join(f"'{n}'" for n in unknown)
+        raise RutinError(
+            f"--rules-off: no rule or group is called {names}",
+            f"{en + ' ' if en else ''}`rutin rules list` shows every rule id; groups are national, local and "
+            "municipal:<kommun>",
+            sv=(
+                f"--rules-off: ingen regel eller grupp heter {names}",
+                f"{sv + ' ' if sv else ''}`rutin rules list` visar alla regel-id; grupperna är national, local och "
+                "municipal:<kommun>",
+            ),
+        )
+    return switches

@@ -56,6 +56,7 @@ def test_a_short_command_collects_young_objects_rarely_and_leaves_the_rest_froze
 
 
 def test_a_refused_command_still_freezes_on_its_way_out(tmp_path: Path) -> None:
+    assert run(EXIT_PROBE, tmp_path, "--as", "anna", "users", "add", "anna").returncode == 0  # the database
     done = run(EXIT_PROBE, tmp_path, "--as", "okand", "case", "show", "R-NOSUCH")
 
     assert done.returncode == 1
@@ -64,6 +65,7 @@ def test_a_refused_command_still_freezes_on_its_way_out(tmp_path: Path) -> None:
 
 
 def test_the_long_running_worker_settles_to_the_long_run_thresholds(tmp_path: Path) -> None:
+    assert run(EXIT_PROBE, tmp_path, "--as", "anna", "users", "add", "anna").returncode == 0  # the database
     done = run(LOOP_PROBE, tmp_path, "worker", "--no-mail")
 
     assert done.returncode == 0, done.stderr

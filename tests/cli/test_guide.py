@@ -44,7 +44,7 @@ def test_the_guide_explains_a_bad_answer_and_asks_again(world: World, capsys) ->
     view = run_guide(world.service, case.id, "anna", "en", print_case, ask=lambda prompt: next(typed))
     out = capsys.readouterr().out
     assert "give one of the numbers above" in out
-    assert "'Läraren som beslutade betyget' is required" in out
+    assert "'The teacher who decided the grade' is required" in out  # the English label in English
     assert view.state == "ed_beslutad_av"
 
 
