@@ -70,4 +70,10 @@ def emit_graph(
     except OSError as exc:
         from engine.errors import RutinError
 
-        fail(RutinError(f"cannot write {output}: {exc.strerror}", "choose a folder you may write to"))
+        fail(
+            RutinError(
+                f"cannot write {output}: {exc.strerror}",
+                "choose a folder you may write to",
+                sv=(f"kan inte skriva {output}: {exc.strerror}", "välj en mapp du får skriva i"),
+            )
+        )
