@@ -7,21 +7,28 @@ page with the reason (and each field's problem beside the field), so nothing typ
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from engine.case import STATUSES, DisplayStatus
-from engine.errors import ActionRefused, InvalidInputs, InvalidValue, RutinError
+from engine.errors import ActionRefused, InvalidInputs, InvalidValue, NotFound, RutinError
+from engine.pages import CaseList
+from engine.procedure import PROCEDURE_ID
+from engine.values import parse_value
 from web.diagram import diagram_svg
 from web.names import names_of
 from web.security import CSRF_FIELD, Viewer
-from web.texts import text
+from web.texts import Lang, text
 
 if TYPE_CHECKING:
     from web.app import Web
@@ -35,22 +42,142 @@ LISTS: dict[str, tuple[DisplayStatus, ...]] = {
 }
 
 
-def field_errors(error: RutinError, lang: str) -> tuple[dict[str, str], list[tuple[str, str | None]]]:
-    """Problems per field name (shown beside each field), and the rest (shown at the top)."""
+class RepeatedField(InvalidValue):
+    """A form sent one field more than once (or a file where text belongs); only a hand-made request does."""
+
+
+def field_errors(
+    error: RutinError, lang: str, fields: Collection[str] | None = None, where: tuple[str, str] | None = None
+) -> tuple[dict[str, str], list[tuple[str, str | None]]]:
+    """Problems per field name (shown beside each field), and the rest (shown at the top).
+
+    `fields` are the names the form shows. A problem of another name goes on top: a field the procedure does not
+    have at this point (`where`, in English and Swedish) says so by name, since the form shows nothing to fix."""
     problems = error.problems if isinstance(error, InvalidInputs) else [error]
     by_field: dict[str, str] = {}
     general: list[tuple[str, str | None]] = []
     for problem in problems:
         message, hint = problem.localized(lang)
-        if isinstance(problem, InvalidValue):
+        if isinstance(problem, InvalidValue) and (fields is None or problem.name in fields):
             message = message.removeprefix(f"{problem.name}: ")
             if hint and "--set" not in hint:  # the CLI's "give it with --set name=..." means nothing here
                 message = f"{message} ({hint})"
             by_field[problem.name] = message
+        elif isinstance(problem, RepeatedField):
+            general.append((message.removeprefix(f"{problem.name}: "), hint))
+        elif isinstance(problem, InvalidValue):
+            general.append(not_in_form(problem.name, where or ("the procedure", "rutinen")).localized(lang))
         else:
             cite = getattr(problem, "cite", None)  # a rule's refusal quotes the routine's sentence it comes from
             general.append((f"{message} (”{cite}”)" if cite and cite not in message else message, hint))
     return by_field, general
+
+
+def not_in_form(name: str, where: tuple[str, str]) -> RutinError:
+    """A posted field the procedure does not have here: typically a form left open while its file changed."""
+    return RutinError(
+        f"the form has the field '{shown(name)}', which {where[0]} does not have; nothing was saved",
+        "reload the page and fill in the form again",
+        sv=(
+            f"formuläret innehåller fältet '{shown(name)}', som {where[1]} inte har; ingenting sparades",
+            "ladda om sidan och fyll i formuläret igen",
+        ),
+    )
+
+
+def refuse_repeated(form: FormData) -> None:
+    """RepeatedField for a field sent more than once, or a file sent as a field: which value was meant is
+    unknown (Starlette would keep the last), so nothing is saved."""
+    counts = Counter(name for name, _ in form.multi_items())
+    for name, count in counts.items():
+        if count > 1:
+            raise RepeatedField(
+                name,
+                f"the form sent the field '{shown(name)}' {count} times; only one value can be saved, so nothing was",
+                "reload the page and fill in the field once",
+                sv=(
+                    f"formuläret skickade fältet '{shown(name)}' {count} gånger; bara ett värde kan sparas, "
+                    "så ingenting sparades",
+                    "ladda om sidan och fyll i fältet en gång",
+                ),
+            )
+    for name, value in form.multi_items():
+        if not isinstance(value, str):
+            raise RepeatedField(
+                name,
+                f"the form sent a file as the field '{shown(name)}'; it takes text; nothing was saved",
+                "write the text in the field",
+                sv=(
+                    f"formuläret skickade en fil som fältet '{shown(name)}', som tar text; ingenting sparades",
+                    "skriv texten i fältet",
+                ),
+            )
+
+
+def undecodable_field(body: bytes, content_type: str) -> str | None:
+    """The name of the first field whose bytes are not UTF-8 ("" when it cannot be told), or None.
+
+    Starlette turns such bytes into replacement characters (URL-encoded) or reads them as Latin-1 (multipart),
+    which would store mojibake for good; the bytes themselves are checked instead."""
+    if content_type.partition(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        try:  # multipart: no form of Rutin sends a file, so the whole body is text
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return ""
+        return None
+    for pair in body.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        for part in (name, value):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "replace")
+    return None
+
+
+def not_utf8(name: str) -> RutinError:
+    what_en, what_sv = (f"the field '{shown(name)}'", f"fältet '{shown(name)}'") if name else ("the form", "formuläret")
+    return RutinError(
+        f"{what_en} holds bytes that are not UTF-8 text; nothing was saved",
+        "send the form from Rutin's page in a web browser; a script must encode its text as UTF-8",
+        sv=(
+            f"{what_sv} innehåller byte som inte är UTF-8-text; ingenting sparades",
+            "skicka formuläret från Rutins sida i en webbläsare; ett skript måste koda texten som UTF-8",
+        ),
+    )
+
+
+def unreadable_form(detail: str) -> RutinError:
+    return RutinError(
+        f"the form could not be read ({detail}); nothing was saved",
+        "reload the page and send the form again; a field holds at most 1 MB",
+        sv=(
+            f"formuläret kunde inte läsas ({detail}); ingenting sparades",
+            "ladda om sidan och skicka formuläret igen; ett fält rymmer högst 1 MB",
+        ),
+    )
+
+
+def check_comment_characters(typed: str) -> None:
+    """A comment follows the text fields' rule on invisible control characters, with its words: the rule stays in
+    engine/values.py (type "text"). It gets the comment's distinct invisible characters between two letters,
+    since the text type's length bound (2000) is not a comment's (4000) and its trimming would drop one at an end."""
+    suspects = "".join(c for c in dict.fromkeys(typed.strip()) if not c.isprintable())
+    if not suspects:
+        return
+    try:
+        parse_value("text", "text", f"x{suspects}x")
+    except InvalidValue as exc:
+        (en, _), (sv, _) = exc.localized("en"), exc.localized("sv")
+        raise InvalidValue(
+            "text",
+            en.removeprefix("text: "),
+            "remove it; such characters often come with text copied from another program",
+            sv=(
+                sv.removeprefix("text: "),
+                "ta bort det; sådana tecken följer ofta med text kopierad från ett annat program",
+            ),
+        ) from None
 
 
 def typed_values(form: FormData, skip: tuple[str, ...]) -> dict[str, str]:
@@ -58,46 +185,182 @@ def typed_values(form: FormData, skip: tuple[str, ...]) -> dict[str, str]:
     return {k: v.strip() for k, v in form.multi_items() if k not in skip and isinstance(v, str) and v.strip()}
 
 
+SHOWN_LENGTH = 40  # of a value from the request that a message repeats (it may be 100,000 characters long)
+PAGE = re.compile(r"[+-]?[0-9]+")  # int() alone would also take "1_000", " ٣ " and 10,000-digit numbers
+PAGE_DIGITS = 9  # more digits than this is past the end of any list; no larger int reaches the database
+
+
+def shown(value: str) -> str:
+    """A value from the request as a message repeats it: the start of it, invisible characters as U+0001."""
+    cut = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in value[:SHOWN_LENGTH])
+    return cut + ("…" if len(value) > SHOWN_LENGTH else "")
+
+
+def page_number(raw: str | None) -> int:
+    """`?page=` as a page of a list: none is 1; below 1 is 1 and past the end is the last page (so every number
+    names a page); InvalidValue("page") for what is not a whole number."""
+    typed = (raw or "").strip()
+    if not typed:
+        return 1
+    if PAGE.fullmatch(typed) is None:
+        raise InvalidValue(
+            "page",
+            f"the page number '{shown(typed)}' is not a whole number",
+            "pages are numbered 1, 2, 3 and so on; use the links Previous page and Next page",
+            sv=(
+                f"sidnumret '{shown(typed)}' är inget heltal",
+                "sidorna numreras 1, 2, 3 och så vidare; använd länkarna Föregående sida och Nästa sida",
+            ),
+        )
+    digits = typed.lstrip("+-").lstrip("0")
+    if typed.startswith("-") or not digits:
+        return 1
+    return int(digits) if len(digits) <= PAGE_DIGITS else 10**PAGE_DIGITS
+
+
+def procedure_id_of(typed: str) -> str:
+    """A procedure id from a URL; NotFound at once for what no procedure file may be called (engine/procedure.py),
+    so a 5,000-character name never reaches the file system (where it would fail as "file name too long")."""
+    if re.fullmatch(PROCEDURE_ID, typed) is None:
+        raise no_procedure(typed)
+    return typed
+
+
+def no_procedure(typed: str) -> NotFound:
+    return NotFound(
+        f"there is no procedure '{shown(typed)}'",
+        "see the list of procedures",
+        sv=(f"det finns ingen rutin '{shown(typed)}'", "se listan över rutiner"),
+    )
+
+
+def status_labels(lang: Lang) -> list[tuple[str, str]]:
+    """The status filter's choices as the form offers them (the empty one lists what is to be done)."""
+    return [("", text("to_do", lang))] + [(s, text(f"st_{s}", lang)) for s in ("overdue", "open", "waiting", "done")]
+
+
+def unknown_status(status: str) -> InvalidValue:
+    def choices(lang: Lang) -> str:
+        return ", ".join(label for _, label in status_labels(lang))
+
+    return InvalidValue(
+        "status",
+        f"there is no status '{shown(status)}'",
+        f"choose one in the list: {choices('en')}",
+        sv=(f"det finns ingen status '{shown(status)}'", f"välj en i listan: {choices('sv')}"),
+    )
+
+
+def unknown_procedure(procedure: str) -> InvalidValue:
+    return InvalidValue(
+        "procedure",
+        f"there is no procedure '{shown(procedure)}' among those whose cases you see",
+        "choose one in the list, or All",
+        sv=(f"det finns ingen rutin '{shown(procedure)}' bland dem vars ärenden du ser", "välj en i listan eller Alla"),
+    )
+
+
 def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route table, read top to bottom)
+    async def read_form(request: Request) -> tuple[FormData, Viewer]:
+        """A signed-in form, CSRF checked first (web.posted); a 400 page when its bytes are not UTF-8 text or
+        Starlette could not parse it (a part over 1 MB), instead of storing mojibake or answering in JSON."""
+        body = await request.body()  # Starlette keeps these bytes: web.posted parses the form from them
+        try:
+            form, viewer = await web.posted(request)
+        except HTTPException as exc:
+            raise unreadable_form(str(exc.detail)) from None
+        name = undecodable_field(body, request.headers.get("content-type", ""))
+        if name is not None:
+            raise not_utf8(name)
+        return form, viewer
+
     # -- Mina ärenden -------------------------------------------------------------------------------------------
 
     def filters_of(request: Request) -> dict[str, str]:
         q = request.query_params
         return {k: (q.get(k) or "").strip() for k in ("procedure", "status", "group", "student")}
 
-    def case_lists(request: Request, viewer: Viewer, filters: dict[str, str], waiting: bool) -> dict[str, Any]:
+    def filter_problems(request: Request, filters: dict[str, str], procedures: list[str]) -> dict[str, str]:
+        """What is wrong with the list's own filters and page number, per name, in the person's language.
+
+        The group and student filters are parsed by the application layer (case_lists); these are the ones whose
+        values only this page knows. A filter that is wrong is emptied, so the form shows a choice it offers."""
+        lang = web.service(request).lang
+        problems: list[InvalidValue] = []
+        if filters["status"] not in LISTS and filters["status"] != "waiting":
+            problems.append(unknown_status(filters["status"]))
+            filters["status"] = ""
+        if filters["procedure"] and filters["procedure"] not in procedures:
+            problems.append(unknown_procedure(filters["procedure"]))
+            filters["procedure"] = ""
+        try:
+            page_number(request.query_params.get("page"))
+        except InvalidValue as exc:
+            problems.append(exc)
+        return {p.name: field_errors(p, lang)[0][p.name] for p in problems}
+
+    def listed_page(
+        request: Request, viewer: Viewer, statuses: tuple[DisplayStatus, ...], filters: dict[str, str], page: int
+    ) -> CaseList:
+        """The list's page `page`, or its last page when `page` is past the end (a number typed by hand).
+
+        No list has more pages than there are cases, which also keeps the offset inside SQLite's integers; past
+        that, the last page is found by halving (a few indexed queries, only on this unusual path)."""
         service = web.service(request)
-        lang = service.lang
-        try:
-            page = max(1, int(request.query_params.get("page") or 1))
-        except ValueError:
-            page = 1
-        if waiting and filters["status"] != "waiting":
-            page = 1  # `page` pages the main list; beside it the waiting list shows its first page
-        statuses: tuple[DisplayStatus, ...] = ("waiting",) if waiting else LISTS.get(filters["status"], LISTS[""])
-        errors: dict[str, str] = {}
-        found = None
-        try:
-            found = service.my_cases(
+
+        def at(number: int) -> CaseList:
+            return service.my_cases(
                 viewer.user.name,
                 statuses=statuses,
                 procedure_id=filters["procedure"] or None,
                 group=filters["group"] or None,
                 student=filters["student"] or None,
-                page=page,
+                page=number,
                 per_page=PER_PAGE,
             )
-        except InvalidValue as exc:
-            errors = {"student" if exc.name == "student" else "group": field_errors(exc, lang)[0][exc.name]}
+
+        if page > 1:
+            cases = sum(service.counts(viewer.user.name).values())
+            page = min(page, max(1, -(-cases // PER_PAGE)))
+        found = at(page)
+        if page == 1 or found.cases or found.has_more:
+            return found
+        low, high, last = 1, page - 1, None
+        while low < high:  # the last page is in [low, high]; `last` is page `low` once a probe found it
+            middle = (low + high + 1) // 2
+            probe = at(middle)
+            if probe.cases or probe.has_more:
+                low, last = middle, probe
+            else:
+                high = middle - 1
+        return last or at(1)
+
+    def case_lists(
+        request: Request, viewer: Viewer, filters: dict[str, str], waiting: bool, problems: dict[str, str]
+    ) -> dict[str, Any]:
+        service = web.service(request)
+        lang = service.lang
+        page = 1 if problems else page_number(request.query_params.get("page"))
+        if waiting and filters["status"] != "waiting":
+            page = 1  # `page` pages the main list; beside it the waiting list shows its first page
+        statuses: tuple[DisplayStatus, ...] = ("waiting",) if waiting else LISTS[filters["status"]]
+        errors = dict(problems)
+        found = None
+        if not errors:
+            try:
+                found = listed_page(request, viewer, statuses, filters, page)
+            except InvalidValue as exc:
+                errors = {"student" if exc.name == "student" else "group": field_errors(exc, lang)[0][exc.name]}
         query = {k: v for k, v in filters.items() if v}
         if waiting:  # the waiting list's pages are the list of waiting cases alone
             query["status"] = "waiting"
+        shown = found.page if found else 1
         return {
             "list": found,
             "filter_errors": errors,
             "now": service.now(),
-            "prev_url": "/?" + urlencode({**query, "page": page - 1}) if found and page > 1 else None,
-            "next_url": "/?" + urlencode({**query, "page": page + 1}) if found and found.has_more else None,
+            "prev_url": "/?" + urlencode({**query, "page": shown - 1}) if found and shown > 1 else None,
+            "next_url": "/?" + urlencode({**query, "page": shown + 1}) if found and found.has_more else None,
             "fragment_url": "/cases/waiting-fragment?" + urlencode(query),
         }
 
@@ -105,26 +368,27 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
     def my_cases(request: Request) -> Response:
         viewer = web.viewer(request)
         service = web.service(request)
+        procedures = [
+            (p.id, p.procedure.title if service.lang == "sv" else p.procedure.title_en or p.procedure.title)
+            for p in service.visible_procedures(viewer.user.name)
+        ]
         filters = filters_of(request)
+        problems = filter_problems(request, filters, [pid for pid, _ in procedures])
         show_main = filters["status"] != "waiting"
-        show_waiting = filters["status"] in ("", "waiting")
+        show_waiting = filters["status"] in ("", "waiting") and not problems
         context: dict[str, Any] = {
             "filters": filters,
-            "procedures": [
-                (p.id, p.procedure.title if service.lang == "sv" else p.procedure.title_en or p.procedure.title)
-                for p in service.visible_procedures(viewer.user.name)
-            ],
-            "statuses": [("", text("to_do", service.lang))]
-            + [(s, text(f"st_{s}", service.lang)) for s in ("overdue", "open", "waiting", "done")],
+            "procedures": procedures,
+            "statuses": status_labels(service.lang),
             "show_main": show_main,
             "show_waiting": show_waiting,
             "refresh": WAITING_REFRESH_SECONDS,
         }
-        main = case_lists(request, viewer, filters, waiting=not show_main)
+        main = case_lists(request, viewer, filters, not show_main, problems)
         context["main"] = main if show_main else None
         context["waiting"] = None
         if show_waiting:
-            waiting = case_lists(request, viewer, filters, True) if show_main else main
+            waiting = case_lists(request, viewer, filters, True, problems) if show_main else main
             context["waiting"] = waiting
             context["waiting_box"] = Markup(waiting_box(request, viewer, filters, waiting)[0])
         status = 422 if main["filter_errors"] else 200
@@ -151,7 +415,12 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
     def waiting_fragment(request: Request) -> Response:
         viewer = web.viewer(request, renew=False)
         filters = filters_of(request)
-        box, digest = waiting_box(request, viewer, filters, case_lists(request, viewer, filters, True))
+        procedures = [p.id for p in web.service(request).visible_procedures(viewer.user.name)]
+        problems = filter_problems(request, filters, procedures)
+        if problems:  # only a hand-made URL gets here; HTMX swaps nothing on a 4xx, so the list stays as it was
+            context = {"title": text("error", web.service(request).lang), "messages": list(problems.values())}
+            return HTMLResponse(web.render_text(request, "_refused_fragment.html", context, viewer), 422)
+        box, digest = waiting_box(request, viewer, filters, case_lists(request, viewer, filters, True, problems))
         if request.query_params.get("v") == digest:
             return Response(status_code=204)  # unchanged: HTMX keeps what is on the page
         return HTMLResponse(box)
@@ -167,22 +436,25 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
     @app.get("/cases/new/{procedure_id}", response_class=HTMLResponse)
     def start_form(request: Request, procedure_id: str) -> Response:
         viewer = web.viewer(request)
-        form = web.service(request).start_form(procedure_id, viewer.user.name)
+        form = web.service(request).start_form(procedure_id_of(procedure_id), viewer.user.name)
         context = {"form": form, "values": {}, "errors": {}, "general": []}
         return web.render(request, "start_form.html", context, 200, viewer)
 
     @app.post("/cases/new/{procedure_id}")
     async def start_case(request: Request, procedure_id: str) -> Response:
-        form, viewer = await web.posted(request)
+        form, viewer = await read_form(request)
         service = web.service(request)
+        procedure_id = procedure_id_of(procedure_id)
         values = typed_values(form, (CSRF_FIELD,))
         try:
+            refuse_repeated(form)
             view = await run_in_threadpool(service.start, procedure_id, values, viewer.user.name)
         except (InvalidInputs, InvalidValue, ActionRefused) as exc:  # the form again, with why; nothing was saved
             from web.app import error_status
 
-            errors, general = field_errors(exc, service.lang)
             start = await run_in_threadpool(service.start_form, procedure_id, viewer.user.name)
+            where = ("the procedure's start form", "rutinens startformulär")
+            errors, general = field_errors(exc, service.lang, {f.name for f in start.fields}, where)
             context = {"form": start, "values": values, "errors": errors, "general": general}
             return web.render(request, "start_form.html", context, error_status(exc), viewer)
         return RedirectResponse(f"/cases/{view.id}", status_code=303)
@@ -221,31 +493,39 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
 
     @app.post("/cases/{case_id}/do")
     async def do_step(request: Request, case_id: str) -> Response:
-        form, viewer = await web.posted(request)
+        form, viewer = await read_form(request)
         service = web.service(request)
         action = str(form.get("action") or "")
         fields = typed_values(form, (CSRF_FIELD, "action"))
         try:
+            refuse_repeated(form)
             await run_in_threadpool(service.do, case_id, action, fields, viewer.user.name)
         except RutinError as exc:
             from web.app import error_status
 
             context = await run_in_threadpool(case_context, request, viewer, case_id)
-            errors, general = field_errors(exc, service.lang)
+            view = context["case"]
+            shown_fields = {f.name for a in view.actions for f in a.fields}
+            where = (f"the step '{view.step_title}'", f"steget '{view.step_title}'")
+            errors, general = field_errors(exc, service.lang, shown_fields, where)
             context.update(values=fields, errors=errors, general=general)
             return web.render(request, "case.html", context, error_status(exc), viewer)
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
     @app.post("/cases/{case_id}/comments")
     async def add_comment(request: Request, case_id: str) -> Response:
-        form, viewer = await web.posted(request)
+        form, viewer = await read_form(request)
         service = web.service(request)
         typed = str(form.get("text") or "")
         try:
+            refuse_repeated(form)
+            check_comment_characters(typed)
             await run_in_threadpool(service.comment, case_id, typed, viewer.user.name)
         except InvalidValue as exc:
             context = await run_in_threadpool(case_context, request, viewer, case_id)
-            context.update(comment_error=field_errors(exc, service.lang)[0].get("text"), comment_text=typed)
+            errors, general = field_errors(exc, service.lang, ("text",))
+            problem = errors.get("text") or " ".join(f"{m} ({h})" if h else m for m, h in general)
+            context.update(comment_error=problem, comment_text=typed)
             return web.render(request, "case.html", context, 422, viewer)
         return RedirectResponse(f"/cases/{case_id}#comments", status_code=303)
 
@@ -263,13 +543,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         service = web.service(request)
         found = service.procedure_overview(viewer.user.name, only=procedure_id)
         if not found:
-            from engine.errors import NotFound
-
-            raise NotFound(
-                f"there is no procedure '{procedure_id}'",
-                "see the list of procedures",
-                sv=(f"det finns ingen rutin '{procedure_id}'", "se listan över rutiner"),
-            )
+            raise no_procedure(procedure_id)
         summary = found[0].without_folder()
         loaded = service.current(procedure_id) if summary.valid else None
         label = ("Diagram över rutinen " if service.lang == "sv" else "Diagram of the procedure ") + summary.title
