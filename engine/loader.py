@@ -10,6 +10,7 @@ SHA-256 of its exact text: a case pins that hash, and the text is stored under i
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -77,7 +78,7 @@ def _shape_diagnostics(exc: ValidationError, doc: SourceDoc) -> list[Diagnostic]
 
 def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
     kind = err["type"]
-    where = ".".join(str(p) for p in loc) or "the file"
+    where = _where(loc, doc)
     name = str(loc[-1]) if loc else ""
     parent = _parent_keys(doc, loc[:-1])
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
@@ -129,23 +130,50 @@ def _one(err: Any, loc: tuple[int | str, ...], doc: SourceDoc) -> Diagnostic:
             doc.locate(loc),
             "write true or false (yes, no, on and off are not booleans here)",
         )
-    if kind in {"string_type", "int_type", "list_type", "dict_type", "model_type", "float_type", "dataclass_type"}:
-        wanted = {
-            "string_type": "a text",
-            "int_type": "a whole number",
-            "list_type": "a list (lines starting with '- ')",
-            "dict_type": "a mapping of keys",
-            "model_type": "a mapping of keys",
-            "float_type": "a number",
-        }[kind]
+    if kind in _WANTED:
+        mapping = _WANTED[kind] == "a mapping of keys"
+        hint = "quote a text that looks like a number, e.g. '010'" if kind == "string_type" else None
+        if mapping:
+            keys = _parent_keys(doc, loc)
+            hint = (
+                f"write its keys indented under it: {', '.join(keys)}" if keys else "write its keys indented under it"
+            )
         return Diagnostic(
-            "wrong-type",
-            f"'{where}' must be {wanted}, not {_describe(err.get('input'))}",
-            doc.locate(loc),
-            "quote a text that looks like a number, e.g. '010'" if kind == "string_type" else None,
+            "wrong-type", f"'{where}' must be {_WANTED[kind]}, not {_describe(err.get('input'))}", doc.locate(loc), hint
+        )
+    if kind == "too_short":
+        return Diagnostic(
+            "empty-list", f"'{where}' must have at least one item", doc.locate(loc), f"add an item under `{name}:`"
         )
     message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    return Diagnostic("invalid", f"{where}: {message}", doc.locate(loc))
+    # a model's own check names the key it is about in backticks: point at that key when it is written
+    named = re.search(r"`([a-z_]+)`", message)
+    at = doc.locate((*loc, named.group(1)), key=True) if named and (*loc, named.group(1)) in doc.keys else None
+    return Diagnostic("invalid", f"{where}: {message}", at or doc.locate(loc))
+
+
+# pydantic's type errors: what the value must be instead
+_WANTED = {
+    "string_type": "a text",
+    "int_type": "a whole number",
+    "list_type": "a list (lines starting with '- ')",
+    "dict_type": "a mapping of keys",
+    "model_type": "a mapping of keys",
+    "dataclass_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+    "float_type": "a number",
+}
+
+
+def _where(loc: tuple[int | str, ...], doc: SourceDoc) -> str:
+    """A path a process owner finds in the file: steps by their id (`steps.ber_vanta`), not by index."""
+    parts = [str(p) for p in loc]
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int) and isinstance(doc.data, dict):
+        steps = doc.data.get("steps")
+        step = steps[loc[1]] if isinstance(steps, list) and 0 <= loc[1] < len(steps) else None
+        if isinstance(step, dict) and isinstance(step.get("id"), str):
+            parts[1] = step["id"]
+    return ".".join(parts) or "the file"
 
 
 def _owner(loc: tuple[int | str, ...]) -> str:
