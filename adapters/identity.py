@@ -198,7 +198,7 @@ class SqlSignInThrottle:
         keys = self._keys(name, address)
         with self.engine.connect() as conn:  # the cheap path: a lock already written down needs no write
             lock = self._lock(self._rows(conn, keys, lock=False), now)
-        if lock is not None and lock.first is False:
+        if lock is not None and not lock.first:
             return lock
         return self._retrying(lambda: self._admit(keys, now))
 
@@ -215,8 +215,20 @@ class SqlSignInThrottle:
                     .where(self._is(address_key), sign_in_throttle.c.failures > 0)
                     .values(failures=sign_in_throttle.c.failures - 1)
                 )
-                # ended windows are swept here, off the hot path of refusals
-                conn.execute(delete(sign_in_throttle).where(sign_in_throttle.c.window_start <= iso(now - self.window)))
+                self._sweep(conn, now)
+
+        self._retrying(work)
+
+    def forget(self, name: str, address: str, now: datetime) -> None:
+        keys = self._keys(name, address)
+
+        def work() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    update(sign_in_throttle)
+                    .where(or_(*(self._is(k) for k in keys)), sign_in_throttle.c.failures > 0)
+                    .values(failures=sign_in_throttle.c.failures - 1)
+                )
 
         self._retrying(work)
 
@@ -238,10 +250,12 @@ class SqlSignInThrottle:
                     locked = next(k for k in keys if k[0] == lock.scope)
                     conn.execute(update(sign_in_throttle).where(self._is(locked)).values(refusal_logged=True))
                 return lock
+            grows = False
             for key in keys:
                 row = rows.get(key)
                 failures = self._live(row, now)[1]
                 if row is None:  # a concurrent insert of the same key fails on the primary key and is retried
+                    grows = True
                     conn.execute(
                         insert(sign_in_throttle).values(
                             scope=key[0], key=key[1], window_start=iso(now), failures=1, refusal_logged=False
@@ -255,7 +269,15 @@ class SqlSignInThrottle:
                     )
                 else:
                     conn.execute(update(sign_in_throttle).where(self._is(key)).values(failures=failures + 1))
+            if grows:  # after the writes above: the rows just (re)started are not swept
+                self._sweep(conn, now)
             return None
+
+    def _sweep(self, conn: Connection, now: datetime) -> None:
+        """Remove rows whose window has ended: the table holds only live windows, however many names are tried.
+
+        Done when a row is added or a sign-in succeeds, never on the path of a refusal."""
+        conn.execute(delete(sign_in_throttle).where(sign_in_throttle.c.window_start <= iso(now - self.window)))
 
     def _lock(self, rows: dict[tuple[str, str], Any], now: datetime) -> Throttled | None:
         """The lock on this attempt, the name's before the address's (the one a person can act on)."""

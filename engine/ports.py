@@ -145,6 +145,10 @@ class SignInThrottle(Protocol):
         """The password held: clear the name's failures and give back the address's counted attempt."""
         ...
 
+    def forget(self, name: str, address: str, now: datetime) -> None:
+        """The admitted attempt was never checked (the server was busy): give back what `admit` counted."""
+        ...
+
 
 class CaseStore(Protocol):
     """Cases, their histories, the outbox, pinned procedure texts and users, with optimistic locking."""

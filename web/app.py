@@ -7,6 +7,7 @@ plain functions run in FastAPI's thread pool, so a slow argon2 check or a Graphv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,13 @@ from web.texts import Lang, event_kind, text, throttled_message
 HERE = Path(__file__).resolve().parent
 
 
+@dataclass(frozen=True)
+class Busy:
+    """Every password check of this process is taken: the attempt was not checked (503, try again shortly)."""
+
+    retry_after: int = 5
+
+
 @dataclass
 class Web:
     """What every handler needs: the application layer per language, identity, and how to render."""
@@ -61,12 +69,15 @@ class Web:
     templates: Jinja2Templates
     secure_cookies: bool
     throttle: SignInThrottle
+    # argon2 takes 64 MiB per check: at most this many run at once in this process, whatever comes in
+    password_checks: threading.BoundedSemaphore
+    check_wait: float  # seconds an attempt waits for a free check before the server answers "busy"
 
-    def attempt(self, name: str, password: str, address: str) -> Identity | Throttled | None:
+    def attempt(self, name: str, password: str, address: str) -> Identity | Throttled | Busy | None:
         """One sign-in attempt: refused by the throttle before any argon2 work, else the password checked.
 
-        Every outcome goes into the 'system' stream, as password changes do; never the password. A lock is
-        written once (its first refusal), so a flood of refused attempts adds nothing to the history."""
+        Every checked outcome goes into the 'system' stream, as password changes do; never the password. A lock
+        is written once (its first refusal), so a flood of refused attempts adds nothing to the history."""
         now = self.session_clock.now()
         who: dict[str, JsonValue] = {"name": name[:RECORDED_NAME_LENGTH], "address": address}
         lock = self.throttle.admit(name, address, now)
@@ -75,7 +86,13 @@ class Web:
                 data = {**who, "scope": lock.scope, "until": lock.until.isoformat()}
                 self.record(WEB_ACTOR, now, "sign_in_throttled", data)
             return lock
-        identity = self.authenticator.authenticate(name, password)
+        if not self.password_checks.acquire(timeout=self.check_wait):
+            self.throttle.forget(name, address, now)  # nothing was checked, so nothing counts against anyone
+            return Busy()
+        try:
+            identity = self.authenticator.authenticate(name, password)
+        finally:
+            self.password_checks.release()
         if identity is None:
             self.record(WEB_ACTOR, now, "sign_in_failed", who)
             return None
@@ -236,11 +253,27 @@ def create_app(
     *,
     secure_cookies: bool = False,
     throttle: SignInThrottle | None = None,
+    password_checks: int = 4,
+    check_wait: float = 2.0,
 ) -> FastAPI:
-    """The app. Without a `throttle`, failed sign-ins are counted in the sessions' own database."""
+    """The app. Without a `throttle`, failed sign-ins are counted in the sessions' own database.
+
+    `password_checks` bounds the argon2 checks running at once (4 x 64 MiB with argon2's defaults)."""
+    if password_checks < 1 or check_wait < 0:
+        raise ValueError("password_checks must be at least 1 and check_wait not negative")
     app = FastAPI(title="Rutin", docs_url=None, redoc_url=None, openapi_url=None)
     throttle = throttle or default_throttle(sessions)
-    web = Web(services, authenticator, sessions, session_clock, make_templates(), secure_cookies, throttle)
+    web = Web(
+        services,
+        authenticator,
+        sessions,
+        session_clock,
+        make_templates(),
+        secure_cookies,
+        throttle,
+        threading.BoundedSemaphore(password_checks),
+        check_wait,
+    )
     app.state.web = web
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -320,6 +353,10 @@ def add_sign_in(app: FastAPI, web: Web) -> None:
         outcome = await run_in_threadpool(web.attempt, name, password, client_address(request)) if name else None
         if isinstance(outcome, Throttled):
             return _throttled_page(web, request, target, name, outcome)
+        if isinstance(outcome, Busy):
+            busy = _login_page(web, request, target, False, name, 503, notice=text("busy", lang_of(request)))
+            busy.headers["Retry-After"] = str(outcome.retry_after)
+            return busy
         if outcome is None:
             return _login_page(web, request, target, False, name, 401)
         identity = outcome
@@ -355,7 +392,7 @@ def _throttled_page(web: Web, request: Request, target: str, name: str, lock: Th
     """429 with Retry-After, and the sign-in form with the wait in the person's language."""
     seconds = retry_after_seconds(lock, web.session_clock.now())
     message = throttled_message(lock.scope, seconds, lang_of(request))
-    response = _login_page(web, request, target, False, name, 429, throttled=message)
+    response = _login_page(web, request, target, False, name, 429, notice=message)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -368,7 +405,7 @@ def _login_page(
     name: str | None,
     status: int,
     *,
-    throttled: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     existing = request.cookies.get(LOGIN_CSRF_COOKIE)
     token = existing if existing and len(existing) >= 24 else new_login_csrf()
@@ -377,7 +414,7 @@ def _login_page(
         "next": target,
         "expired": expired,
         "failed": status == 401,
-        "throttled": throttled,
+        "refused": notice,  # why no password was checked: too many failures, or too many checks at once
         "username": name,
     }
     response = web.render(request, "login.html", context, status)

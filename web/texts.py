@@ -23,6 +23,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "username": ("Användarnamn", "User name"),
     "password": ("Lösenord", "Password"),
     "bad_login": ("Fel användarnamn eller lösenord.", "Wrong user name or password."),
+    "busy": (
+        "Många loggar in just nu. Försök igen om några sekunder.",
+        "Many people are signing in right now. Try again in a few seconds.",
+    ),
     "signed_in_as": ("Inloggad som", "Signed in as"),
     "language": ("In English", "På svenska"),
     "main_nav": ("Huvudmeny", "Main menu"),

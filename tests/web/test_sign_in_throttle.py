@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -34,7 +35,7 @@ class CountingHasher(PasswordHasher):
         self.checks = 0
         self.lock = threading.Lock()
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         with self.lock:
             self.checks += 1
         return super().verify(hash, password)
@@ -43,7 +44,13 @@ class CountingHasher(PasswordHasher):
 class App:
     """One web app (as one server process would be) over the site's database file, with a counting hasher."""
 
-    def __init__(self, site: Site, throttle: SqlSignInThrottle | None = None, client: tuple[str, int] = ATTACKER):
+    def __init__(
+        self,
+        site: Site,
+        throttle: SqlSignInThrottle | None = None,
+        client: tuple[str, int] = ATTACKER,
+        **options: float,
+    ) -> None:
         from web.app import create_app
 
         self.engine = open_engine(f"sqlite:///{site.db_path}")  # its own engine: its own connections, as a process
@@ -53,10 +60,11 @@ class App:
         self.hasher = CountingHasher(site.authenticator.hasher)
         authenticator = PasswordAuthenticator(self.engine, self.hasher)
         sessions = SqlSessions(self.engine, IDLE, ABSOLUTE)
-        self.app = create_app(services, authenticator, sessions, site.session_clock, throttle=throttle)  # type: ignore[arg-type]
+        self.app = create_app(services, authenticator, sessions, site.session_clock, throttle=throttle, **options)  # type: ignore[arg-type]
         self.client = TestClient(self.app, base_url="http://127.0.0.1", client=client)
 
-    def sign_in(self, name: str, password: str, lang: str = "sv") -> object:
+    def sign_in(self, name: str, password: str, lang: str = "sv") -> Any:
+        """The answer to one sign-in (the TestClient's response: httpx2's or httpx's, whichever starlette found)."""
         page = self.client.get("/login")
         return self.client.post(
             f"/login?lang={lang}",
@@ -86,28 +94,28 @@ def after(site: Site, count: int) -> list[Event]:
 
 def fail_times(web: App, name: str, times: int) -> None:
     for _ in range(times):
-        assert web.sign_in(name, WRONG).status_code == 401  # type: ignore[attr-defined]
+        assert web.sign_in(name, WRONG).status_code == 401
 
 
 def test_five_failures_then_429_with_retry_after_and_no_argon2(web: App, site: Site) -> None:
     for _ in range(5):
-        assert web.sign_in("anna", WRONG).status_code == 401  # type: ignore[attr-defined]
+        assert web.sign_in("anna", WRONG).status_code == 401
         site.session_clock.advance(timedelta(minutes=1))  # five failures over five minutes
     assert web.hasher.checks == 5
 
     answer = web.sign_in("anna", PASSWORD)  # even the right password is not checked now
 
-    assert answer.status_code == 429  # type: ignore[attr-defined]
-    assert answer.headers["retry-after"] == str(10 * 60)  # type: ignore[attr-defined]
-    assert "För många misslyckade inloggningar för det här namnet. Försök igen om 10 minuter." in answer.text  # type: ignore[attr-defined]
-    assert "rutin_session" not in answer.headers.get("set-cookie", "")  # type: ignore[attr-defined]
+    assert answer.status_code == 429
+    assert answer.headers["retry-after"] == str(10 * 60)
+    assert "För många misslyckade inloggningar för det här namnet. Försök igen om 10 minuter." in answer.text
+    assert "rutin_session" not in answer.headers.get("set-cookie", "")
     assert web.hasher.checks == 5
     site.session_clock.advance(timedelta(minutes=8, seconds=30))
     later = web.sign_in("anna", PASSWORD)
-    assert later.headers["retry-after"] == "90"  # type: ignore[attr-defined]
-    assert "Försök igen om 2 minuter." in later.text  # type: ignore[attr-defined]
+    assert later.headers["retry-after"] == "90"
+    assert "Försök igen om 2 minuter." in later.text
     site.session_clock.advance(timedelta(seconds=40))
-    assert "Försök igen om 1 minut." in web.sign_in("anna", PASSWORD).text  # type: ignore[attr-defined]
+    assert "Försök igen om 1 minut." in web.sign_in("anna", PASSWORD).text
     assert web.hasher.checks == 5
 
 
@@ -115,7 +123,7 @@ def test_a_flood_of_refused_attempts_runs_no_argon2_and_adds_one_event(web: App,
     fail_times(web, "anna", 5)
     before = len(system_events(site))
     for _ in range(200):
-        assert web.sign_in("anna", WRONG).status_code == 429  # type: ignore[attr-defined]
+        assert web.sign_in("anna", WRONG).status_code == 429
     assert web.hasher.checks == 5
     assert [e.kind for e in after(site, before)] == ["sign_in_throttled"]
 
@@ -125,8 +133,8 @@ def test_unknown_names_are_throttled_exactly_like_known_ones(web: App, site: Sit
         seen = []
         for _ in range(7):
             answer = web.sign_in(name, WRONG)
-            body = re.sub(r'value="[^"]*"', "", answer.text.replace(name, "NAME"))  # type: ignore[attr-defined]
-            seen.append((answer.status_code, answer.headers.get("retry-after"), body))  # type: ignore[attr-defined]
+            body = re.sub(r'value="[^"]*"', "", answer.text.replace(name, "NAME"))
+            seen.append((answer.status_code, answer.headers.get("retry-after"), body))
         return seen
 
     known, unknown = answers("anna"), answers("ingen-sadan")
@@ -139,11 +147,11 @@ def test_unknown_names_are_throttled_exactly_like_known_ones(web: App, site: Sit
 def test_the_lock_ends_with_its_window_and_the_person_gets_in(web: App, site: Site) -> None:
     fail_times(web, "anna", 5)
     site.session_clock.advance(timedelta(minutes=14, seconds=59))
-    assert web.sign_in("anna", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 429
 
     site.session_clock.advance(timedelta(seconds=1))
 
-    assert web.sign_in("anna", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 303
     assert web.client.get("/", follow_redirects=False).status_code == 200
 
 
@@ -151,24 +159,24 @@ def test_a_new_window_after_the_lock_counts_from_zero(web: App, site: Site) -> N
     fail_times(web, "anna", 5)
     site.session_clock.advance(timedelta(minutes=15))
     fail_times(web, "anna", 5)  # a fresh five, not one more
-    assert web.sign_in("anna", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 429
 
 
 def test_a_successful_sign_in_clears_the_names_failures(web: App, site: Site) -> None:
     fail_times(web, "anna", 4)
-    assert web.sign_in("anna", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 303
     throttle = SqlSignInThrottle(web.engine)
     assert throttle.failures("anna", ATTACKER[0], site.session_clock.now()) == {"name": 0, "address": 4}
 
     fail_times(web, "anna", 5)  # five more before the lock, not one
 
-    assert web.sign_in("anna", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 429
 
 
 def test_the_name_is_counted_whatever_its_case_or_width(web: App) -> None:
     for name in ("Anna", "ANNA", " anna", "ａｎｎａ", "anna"):  # the app strips; the throttle folds case and width
-        assert web.sign_in(name, WRONG).status_code == 401  # type: ignore[attr-defined]
-    assert web.sign_in("anna", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+        assert web.sign_in(name, WRONG).status_code == 401
+    assert web.sign_in("anna", PASSWORD).status_code == 429
     assert throttle_name(" ＡＮＮＡ ") == "anna"
 
 
@@ -177,8 +185,8 @@ def test_two_app_instances_on_one_database_file_share_the_count(site: Site) -> N
     try:
         fail_times(first, "anna", 3)
         fail_times(second, "anna", 2)
-        assert first.sign_in("anna", PASSWORD).status_code == 429  # type: ignore[attr-defined]
-        assert second.sign_in("anna", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+        assert first.sign_in("anna", PASSWORD).status_code == 429
+        assert second.sign_in("anna", PASSWORD).status_code == 429
         assert first.hasher.checks + second.hasher.checks == 5
     finally:
         first.close()
@@ -216,13 +224,13 @@ def test_one_address_is_bounded_across_names_and_other_addresses_are_not_held_ba
         fail_times(attacker, "bo", 2)
         fail_times(attacker, "x1", 4)  # 8 from this address
         refused = attacker.sign_in("petra", WRONG, lang="en")
-        assert refused.status_code == 429  # type: ignore[attr-defined]
-        assert "Too many failed sign-ins from your address. Try again in 15 minutes." in refused.text  # type: ignore[attr-defined]
+        assert refused.status_code == 429
+        assert "Too many failed sign-ins from your address. Try again in 15 minutes." in refused.text
         assert attacker.hasher.checks == 8
         # no name is locked by this address beyond its own count: from the office, anna and bo get in
-        assert office.sign_in("anna", PASSWORD).status_code == 303  # type: ignore[attr-defined]
-        assert office.sign_in("bo", PASSWORD).status_code == 303  # type: ignore[attr-defined]
-        assert office.sign_in("petra", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+        assert office.sign_in("anna", PASSWORD).status_code == 303
+        assert office.sign_in("bo", PASSWORD).status_code == 303
+        assert office.sign_in("petra", PASSWORD).status_code == 303
     finally:
         attacker.close()
         office.close()
@@ -234,7 +242,7 @@ def test_a_success_gives_back_the_addresss_attempt(site: Site) -> None:
     office = App(site, throttle=throttle, client=OFFICE)
     try:
         for name in ("anna", "bo", "olof", "petra", "erik", "admin"):  # a busy office signing in: no failures
-            assert office.sign_in(name, PASSWORD).status_code == 303  # type: ignore[attr-defined]
+            assert office.sign_in(name, PASSWORD).status_code == 303
         assert throttle.failures("anna", OFFICE[0], site.session_clock.now())["address"] == 0
     finally:
         office.close()
@@ -244,8 +252,8 @@ def test_a_success_gives_back_the_addresss_attempt(site: Site) -> None:
 def test_the_message_is_in_english_when_asked(web: App) -> None:
     fail_times(web, "anna", 5)
     answer = web.sign_in("anna", PASSWORD, lang="en")
-    assert "Too many failed sign-ins for this user name. Try again in 15 minutes." in answer.text  # type: ignore[attr-defined]
-    assert 'role="alert"' in answer.text  # type: ignore[attr-defined]
+    assert "Too many failed sign-ins for this user name. Try again in 15 minutes." in answer.text
+    assert 'role="alert"' in answer.text
 
 
 def test_sign_in_still_needs_the_forms_csrf_token_and_a_refused_post_counts_nothing(web: App, site: Site) -> None:
@@ -266,7 +274,7 @@ def test_sign_in_still_needs_the_forms_csrf_token_and_a_refused_post_counts_noth
 def test_sign_ins_sign_outs_and_failures_are_in_the_system_stream_and_verify(web: App, site: Site) -> None:
     before = len(system_events(site))
     fail_times(web, "ingen", 1)
-    assert web.sign_in("anna", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 303
     token = csrf_of(web.client.get("/").text)
     assert web.client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     fail_times(web, "bo", 5)
@@ -298,7 +306,7 @@ def test_rutin_audit_verify_passes_over_the_sign_in_events(web: App, site: Site)
     fail_times(web, "anna", 5)
     web.sign_in("anna", PASSWORD)
     site.session_clock.advance(timedelta(minutes=15))
-    assert web.sign_in("anna", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    assert web.sign_in("anna", PASSWORD).status_code == 303
     done = rutin(site.db_path.parent, "audit", "verify")  # the command an auditor runs, on this database file
     assert done.returncode == 0, done.stdout + done.stderr
     kinds = [e.kind for e in system_events(site)]
@@ -310,7 +318,7 @@ def test_rutin_audit_verify_passes_over_the_sign_in_events(web: App, site: Site)
 def test_an_empty_name_checks_nothing_and_counts_nothing(web: App, site: Site) -> None:
     before = len(system_events(site))
     for _ in range(10):
-        assert web.sign_in("", WRONG).status_code == 401  # type: ignore[attr-defined]
+        assert web.sign_in("", WRONG).status_code == 401
     assert web.hasher.checks == 0
     assert after(site, before) == []
 
@@ -320,7 +328,7 @@ def test_the_throttle_refuses_bad_bounds(site: Site) -> None:
     try:
         for bad in ({"per_name": 0}, {"per_address": 0}, {"window": timedelta(0)}):
             with pytest.raises(ValueError, match="must be positive"):
-                SqlSignInThrottle(engine, **bad)  # type: ignore[arg-type]
+                SqlSignInThrottle(engine, **bad)
     finally:
         engine.dispose()
 
@@ -332,17 +340,57 @@ def test_create_app_without_a_throttle_needs_sql_sessions(site: Site) -> None:
         def open(self, identity: Identity, now: object) -> None: ...
 
     with pytest.raises(TypeError, match="needs a throttle"):
-        create_app({"sv": site.service}, site.authenticator, MemorySessions(), site.session_clock)  # type: ignore[arg-type, dict-item]
+        create_app({"sv": site.service}, site.authenticator, MemorySessions(), site.session_clock)  # type: ignore[arg-type]
 
 
-def test_ended_windows_are_swept_from_the_table(web: App, site: Site) -> None:
+def throttle_rows(web: App) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
     from adapters.sql.tables import sign_in_throttle
 
+    with web.engine.connect() as conn:
+        query = select(sign_in_throttle.c.scope, sign_in_throttle.c.key).order_by(sign_in_throttle.c.scope)
+        return [(r.scope, r.key) for r in conn.execute(query)]
+
+
+def test_ended_windows_are_swept_when_someone_signs_in(web: App, site: Site) -> None:
     fail_times(web, "ingen", 2)
     site.session_clock.advance(timedelta(minutes=16))
-    assert web.sign_in("anna", PASSWORD).status_code == 303  # type: ignore[attr-defined]
-    with web.engine.connect() as conn:
-        keys = [tuple(r) for r in conn.execute(select(sign_in_throttle.c.scope, sign_in_throttle.c.key))]
-    assert keys == [("address", ATTACKER[0])]  # this window's address row; the ended ones are gone
+    assert web.sign_in("anna", PASSWORD).status_code == 303
+    assert throttle_rows(web) == [("address", ATTACKER[0])]  # this window's address row; the ended ones are gone
+
+
+def test_ended_windows_are_swept_when_new_names_are_tried_so_the_table_does_not_grow(web: App, site: Site) -> None:
+    for name in ("x1", "x2", "x3"):
+        fail_times(web, name, 1)
+    site.session_clock.advance(timedelta(minutes=16))
+    fail_times(web, "y", 1)
+    assert throttle_rows(web) == [("address", ATTACKER[0]), ("name", "y")]
+
+
+def test_when_every_password_check_is_taken_the_attempt_is_answered_busy_and_not_counted(site: Site) -> None:
+    busy = App(site, password_checks=1, check_wait=0)
+    try:
+        checks = busy.app.state.web.password_checks
+        assert checks.acquire(blocking=False)  # another request's argon2 check is running
+        before = len(system_events(site))
+        answer = busy.sign_in("anna", PASSWORD, lang="en")
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "5"
+        assert "Many people are signing in right now. Try again in a few seconds." in answer.text
+        assert busy.hasher.checks == 0
+        throttle = SqlSignInThrottle(busy.engine)
+        assert throttle.failures("anna", ATTACKER[0], site.session_clock.now()) == {"name": 0, "address": 0}
+        assert after(site, before) == []
+        checks.release()
+        assert busy.sign_in("anna", PASSWORD).status_code == 303
+        assert busy.hasher.checks == 1
+    finally:
+        busy.close()
+
+
+def test_create_app_refuses_no_password_checks(site: Site) -> None:
+    from web.app import create_app
+
+    with pytest.raises(ValueError, match="password_checks must be at least 1"):
+        create_app({"sv": site.service}, site.authenticator, site.sessions, site.session_clock, password_checks=0)
