@@ -527,7 +527,9 @@ def _quote_diagnostic(exc: MarkedYAMLError, text: str, path: str) -> Diagnostic 
         run_on = _run_on(text, token.start_mark, end, path) if token.start_mark.line < end.line else None
         if run_on is not None:
             return run_on
-        if _left_over(text, end):  # `'The student's number'` ends at the apostrophe
+        # In [ ] or { } a space before the rest is more likely a missing comma: the flow rule below says so.
+        in_flow = (exc.context or "").startswith("while parsing a flow")
+        if _left_over(text, end, adjacent=in_flow):  # `'The student's number'` ends at the apostrophe
             quote = text[end.index - 1]
             where = f"line {end.line + 1}, " if end.line > token.start_mark.line else ""
             return Diagnostic(
@@ -541,10 +543,15 @@ def _quote_diagnostic(exc: MarkedYAMLError, text: str, path: str) -> Diagnostic 
     return None
 
 
-def _left_over(text: str, end: Mark) -> bool:
-    """Whether text that YAML cannot take follows a quoted text on its line (a ':', ',' or comment it can)."""
-    after = _LINE_BREAK.split(text[end.index :], maxsplit=1)[0].lstrip(" \t")
-    return bool(after) and after[0] not in ":,#]}"
+def _left_over(text: str, end: Mark, *, adjacent: bool) -> bool:
+    """Whether text that YAML cannot take follows a quoted text on its line (a ':', ',' or comment it can).
+
+    With `adjacent`, only text written right after the closing quote counts.
+    """
+    after = _LINE_BREAK.split(text[end.index :], maxsplit=1)[0]
+    if not adjacent:
+        after = after.lstrip(" \t")
+    return bool(after) and after[0] not in ":,#]} \t"
 
 
 def _quoted_tokens_before(text: str, index: int) -> list[ScalarToken]:

@@ -66,6 +66,17 @@ def test_a_double_quote_closed_too_soon_suggests_an_escape() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "written", ['source: {section: "Steg 1" quote: "Byt grupp"}\n', 'roles: ["Rektor" "Lärare"]\n']
+)
+def test_a_missing_comma_after_a_quoted_text_in_brackets_is_told_as_a_missing_comma(written: str) -> None:
+    found = only_problem(written)
+
+    assert found.message == "a list in [ ] or mapping in { } is not written correctly"
+    assert found.hint is not None
+    assert found.hint.startswith("check the commas")
+
+
 def test_a_text_written_over_two_lines_on_purpose_loads() -> None:
     doc = parse_yaml('id: a\ntitle: "Betyg som\n  ska makuleras"\nnext: b\n', "p.yaml")
 
