@@ -7,11 +7,9 @@ page with the reason (and each field's problem beside the field), so nothing typ
 from __future__ import annotations
 
 import hashlib
-import re
-from collections import Counter
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_to_bytes, urlencode
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,14 +19,27 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from engine.case import STATUSES, DisplayStatus
-from engine.errors import ActionRefused, InvalidInputs, InvalidValue, NotFound, RutinError
+from engine.errors import ActionRefused, InvalidInputs, InvalidValue, RutinError
 from engine.pages import CaseList
-from engine.procedure import PROCEDURE_ID
-from engine.values import parse_value
+from web.checks import (
+    MalformedField,
+    check_comment_characters,
+    no_procedure,
+    not_in_form,
+    not_utf8,
+    page_number,
+    procedure_id_of,
+    refuse_malformed,
+    status_labels,
+    undecodable_field,
+    unknown_procedure,
+    unknown_status,
+    unreadable_form,
+)
 from web.diagram import diagram_svg
 from web.names import names_of
 from web.security import CSRF_FIELD, Viewer
-from web.texts import Lang, text
+from web.texts import text
 
 if TYPE_CHECKING:
     from web.app import Web
@@ -40,10 +51,6 @@ LISTS: dict[str, tuple[DisplayStatus, ...]] = {
     "": ("overdue", "open"),
     **{s: (s,) for s in STATUSES if s != "waiting"},
 }
-
-
-class RepeatedField(InvalidValue):
-    """A form sent one field more than once (or a file where text belongs); only a hand-made request does."""
 
 
 def field_errors(
@@ -63,7 +70,7 @@ def field_errors(
             if hint and "--set" not in hint:  # the CLI's "give it with --set name=..." means nothing here
                 message = f"{message} ({hint})"
             by_field[problem.name] = message
-        elif isinstance(problem, RepeatedField):
+        elif isinstance(problem, MalformedField):
             general.append((message.removeprefix(f"{problem.name}: "), hint))
         elif isinstance(problem, InvalidValue):
             general.append(not_in_form(problem.name, where or ("the procedure", "rutinen")).localized(lang))
@@ -73,202 +80,22 @@ def field_errors(
     return by_field, general
 
 
-def not_in_form(name: str, where: tuple[str, str]) -> RutinError:
-    """A posted field the procedure does not have here: typically a form left open while its file changed."""
-    return RutinError(
-        f"the form has the field '{shown(name)}', which {where[0]} does not have; nothing was saved",
-        "reload the page and fill in the form again",
-        sv=(
-            f"formuläret innehåller fältet '{shown(name)}', som {where[1]} inte har; ingenting sparades",
-            "ladda om sidan och fyll i formuläret igen",
-        ),
-    )
-
-
-def refuse_repeated(form: FormData) -> None:
-    """RepeatedField for a field sent more than once, or a file sent as a field: which value was meant is
-    unknown (Starlette would keep the last), so nothing is saved."""
-    counts = Counter(name for name, _ in form.multi_items())
-    for name, count in counts.items():
-        if count > 1:
-            raise RepeatedField(
-                name,
-                f"the form sent the field '{shown(name)}' {count} times; only one value can be saved, so nothing was",
-                "reload the page and fill in the field once",
-                sv=(
-                    f"formuläret skickade fältet '{shown(name)}' {count} gånger; bara ett värde kan sparas, "
-                    "så ingenting sparades",
-                    "ladda om sidan och fyll i fältet en gång",
-                ),
-            )
-    for name, value in form.multi_items():
-        if not isinstance(value, str):
-            raise RepeatedField(
-                name,
-                f"the form sent a file as the field '{shown(name)}'; it takes text; nothing was saved",
-                "write the text in the field",
-                sv=(
-                    f"formuläret skickade en fil som fältet '{shown(name)}', som tar text; ingenting sparades",
-                    "skriv texten i fältet",
-                ),
-            )
-
-
-def undecodable_field(body: bytes, content_type: str) -> str | None:
-    """The name of the first field whose bytes are not UTF-8 ("" when it cannot be told), or None.
-
-    Starlette turns such bytes into replacement characters (URL-encoded) or reads them as Latin-1 (multipart),
-    which would store mojibake for good; the bytes themselves are checked instead."""
-    if content_type.partition(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-        try:  # multipart: no form of Rutin sends a file, so the whole body is text
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            return ""
-        return None
-    for pair in body.split(b"&"):
-        name, _, value = pair.partition(b"=")
-        for part in (name, value):
-            try:
-                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
-            except UnicodeDecodeError:
-                return unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "replace")
-    return None
-
-
-def not_utf8(name: str) -> RutinError:
-    what_en, what_sv = (f"the field '{shown(name)}'", f"fältet '{shown(name)}'") if name else ("the form", "formuläret")
-    return RutinError(
-        f"{what_en} holds bytes that are not UTF-8 text; nothing was saved",
-        "send the form from Rutin's page in a web browser; a script must encode its text as UTF-8",
-        sv=(
-            f"{what_sv} innehåller byte som inte är UTF-8-text; ingenting sparades",
-            "skicka formuläret från Rutins sida i en webbläsare; ett skript måste koda texten som UTF-8",
-        ),
-    )
-
-
-def unreadable_form(detail: str) -> RutinError:
-    return RutinError(
-        f"the form could not be read ({detail}); nothing was saved",
-        "reload the page and send the form again; a field holds at most 1 MB",
-        sv=(
-            f"formuläret kunde inte läsas ({detail}); ingenting sparades",
-            "ladda om sidan och skicka formuläret igen; ett fält rymmer högst 1 MB",
-        ),
-    )
-
-
-def check_comment_characters(typed: str) -> None:
-    """A comment follows the text fields' rule on invisible control characters, with its words: the rule stays in
-    engine/values.py (type "text"). It gets the comment's distinct invisible characters between two letters,
-    since the text type's length bound (2000) is not a comment's (4000) and its trimming would drop one at an end."""
-    suspects = "".join(c for c in dict.fromkeys(typed.strip()) if not c.isprintable())
-    if not suspects:
-        return
-    try:
-        parse_value("text", "text", f"x{suspects}x")
-    except InvalidValue as exc:
-        (en, _), (sv, _) = exc.localized("en"), exc.localized("sv")
-        raise InvalidValue(
-            "text",
-            en.removeprefix("text: "),
-            "remove it; such characters often come with text copied from another program",
-            sv=(
-                sv.removeprefix("text: "),
-                "ta bort det; sådana tecken följer ofta med text kopierad från ett annat program",
-            ),
-        ) from None
-
-
 def typed_values(form: FormData, skip: tuple[str, ...]) -> dict[str, str]:
     """What the person typed, without the form's own fields and empty ones (an empty field is "not given")."""
     return {k: v.strip() for k, v in form.multi_items() if k not in skip and isinstance(v, str) and v.strip()}
-
-
-SHOWN_LENGTH = 40  # of a value from the request that a message repeats (it may be 100,000 characters long)
-PAGE = re.compile(r"[+-]?[0-9]+")  # int() alone would also take "1_000", " ٣ " and 10,000-digit numbers
-PAGE_DIGITS = 9  # more digits than this is past the end of any list; no larger int reaches the database
-
-
-def shown(value: str) -> str:
-    """A value from the request as a message repeats it: the start of it, invisible characters as U+0001."""
-    cut = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in value[:SHOWN_LENGTH])
-    return cut + ("…" if len(value) > SHOWN_LENGTH else "")
-
-
-def page_number(raw: str | None) -> int:
-    """`?page=` as a page of a list: none is 1; below 1 is 1 and past the end is the last page (so every number
-    names a page); InvalidValue("page") for what is not a whole number."""
-    typed = (raw or "").strip()
-    if not typed:
-        return 1
-    if PAGE.fullmatch(typed) is None:
-        raise InvalidValue(
-            "page",
-            f"the page number '{shown(typed)}' is not a whole number",
-            "pages are numbered 1, 2, 3 and so on; use the links Previous page and Next page",
-            sv=(
-                f"sidnumret '{shown(typed)}' är inget heltal",
-                "sidorna numreras 1, 2, 3 och så vidare; använd länkarna Föregående sida och Nästa sida",
-            ),
-        )
-    digits = typed.lstrip("+-").lstrip("0")
-    if typed.startswith("-") or not digits:
-        return 1
-    return int(digits) if len(digits) <= PAGE_DIGITS else 10**PAGE_DIGITS
-
-
-def procedure_id_of(typed: str) -> str:
-    """A procedure id from a URL; NotFound at once for what no procedure file may be called (engine/procedure.py),
-    so a 5,000-character name never reaches the file system (where it would fail as "file name too long")."""
-    if re.fullmatch(PROCEDURE_ID, typed) is None:
-        raise no_procedure(typed)
-    return typed
-
-
-def no_procedure(typed: str) -> NotFound:
-    return NotFound(
-        f"there is no procedure '{shown(typed)}'",
-        "see the list of procedures",
-        sv=(f"det finns ingen rutin '{shown(typed)}'", "se listan över rutiner"),
-    )
-
-
-def status_labels(lang: Lang) -> list[tuple[str, str]]:
-    """The status filter's choices as the form offers them (the empty one lists what is to be done)."""
-    return [("", text("to_do", lang))] + [(s, text(f"st_{s}", lang)) for s in ("overdue", "open", "waiting", "done")]
-
-
-def unknown_status(status: str) -> InvalidValue:
-    def choices(lang: Lang) -> str:
-        return ", ".join(label for _, label in status_labels(lang))
-
-    return InvalidValue(
-        "status",
-        f"there is no status '{shown(status)}'",
-        f"choose one in the list: {choices('en')}",
-        sv=(f"det finns ingen status '{shown(status)}'", f"välj en i listan: {choices('sv')}"),
-    )
-
-
-def unknown_procedure(procedure: str) -> InvalidValue:
-    return InvalidValue(
-        "procedure",
-        f"there is no procedure '{shown(procedure)}' among those whose cases you see",
-        "choose one in the list, or All",
-        sv=(f"det finns ingen rutin '{shown(procedure)}' bland dem vars ärenden du ser", "välj en i listan eller Alla"),
-    )
 
 
 def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route table, read top to bottom)
     async def read_form(request: Request) -> tuple[FormData, Viewer]:
         """A signed-in form, CSRF checked first (web.posted); a 400 page when its bytes are not UTF-8 text or
         Starlette could not parse it (a part over 1 MB), instead of storing mojibake or answering in JSON."""
-        body = await request.body()  # Starlette keeps these bytes: web.posted parses the form from them
+        body = await request.body()  # Starlette keeps these bytes: the form is parsed from them
         try:
-            form, viewer = await web.posted(request)
+            uploads = await request.form()  # kept too: web.posted reads this same form
         except HTTPException as exc:
             raise unreadable_form(str(exc.detail)) from None
+        await uploads.close()  # no form of Rutin takes a file; one sent anyway is refused (refuse_malformed)
+        form, viewer = await web.posted(request)
         name = undecodable_field(body, request.headers.get("content-type", ""))
         if name is not None:
             raise not_utf8(name)
@@ -447,7 +274,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         procedure_id = procedure_id_of(procedure_id)
         values = typed_values(form, (CSRF_FIELD,))
         try:
-            refuse_repeated(form)
+            refuse_malformed(form)
             view = await run_in_threadpool(service.start, procedure_id, values, viewer.user.name)
         except (InvalidInputs, InvalidValue, ActionRefused) as exc:  # the form again, with why; nothing was saved
             from web.app import error_status
@@ -498,7 +325,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         action = str(form.get("action") or "")
         fields = typed_values(form, (CSRF_FIELD, "action"))
         try:
-            refuse_repeated(form)
+            refuse_malformed(form)
             await run_in_threadpool(service.do, case_id, action, fields, viewer.user.name)
         except RutinError as exc:
             from web.app import error_status
@@ -518,7 +345,7 @@ def add_pages(app: FastAPI, web: Web) -> None:  # noqa: PLR0915  (one route tabl
         service = web.service(request)
         typed = str(form.get("text") or "")
         try:
-            refuse_repeated(form)
+            refuse_malformed(form)
             check_comment_characters(typed)
             await run_in_threadpool(service.comment, case_id, typed, viewer.user.name)
         except InvalidValue as exc:

@@ -306,6 +306,9 @@ def test_a_multipart_form_that_is_not_utf8_or_sends_a_file_saves_nothing(site: S
     too_big = site.client.post(url, data={"csrf_token": token}, files={"text": (None, b"x" * (1024 * 1024 + 1))})
     assert too_big.status_code == 400
     assert too_big.headers["content-type"].startswith("text/html")
-    assert "formuläret kunde inte läsas" in too_big.text
+    assert "formuläret kunde inte läsas: ett fält är större än 1 MB" in too_big.text
+    too_long = form_post(site, url, b"csrf_token=" + token.encode() + b"&text=" + b"x" * (1024 * 1024 + 1))
+    assert too_long.status_code == 400  # type: ignore[attr-defined]
+    assert "formuläret kunde inte läsas" in too_long.text  # type: ignore[attr-defined]
     assert kinds(site, case_id) == ["case_started"]
     assert site.post(url, {"text": "café"}).status_code == 303  # type: ignore[attr-defined]
