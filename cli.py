@@ -365,15 +365,21 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         raise SystemExit(error.exit_code) from None
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as stop:
         # every write is one transaction, so an interrupted command saved all of a step or none of it
+        ended = isinstance(stop.__cause__ or stop.__context__, EOFError)  # input ran out at a question: not Ctrl-C
+        en, sv = (
+            ("the input ended before the question was answered", "inmatningen tog slut innan frågan besvarades")
+            if ended
+            else ("interrupted", "avbrutet")
+        )
         click.echo(
-            "\ninterrupted: a step is saved whole or not at all; show the case to see where it stands"
+            f"\n{en}: a step is saved whole or not at all; show the case to see where it stands"
             if _argv_lang() == "en"
-            else "\navbrutet: ett steg sparas helt eller inte alls; visa ärendet för att se var det står",
+            else f"\n{sv}: ett steg sparas helt eller inte alls; visa ärendet för att se var det står",
             err=True,
         )
-        raise SystemExit(130) from None
+        raise SystemExit(1 if ended else 130) from None
     finally:
         collector.ending()
 

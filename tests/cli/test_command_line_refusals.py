@@ -243,3 +243,17 @@ def test_of_several_first_users_at_once_exactly_one_becomes_administrator(tmp_pa
     winner = next(f"admin{i}" for i, o in enumerate(outcomes) if o.returncode == 0)
     users = json.loads(run_rutin("--as", winner, "users", "list", "--json", env=env).stdout)
     assert [(u["name"], u["admin"]) for u in users] == [(winner, True)]
+
+
+def test_input_that_ends_at_a_question_is_not_taken_for_ctrl_c(cli: Cli) -> None:
+    done = subprocess.run(
+        [*COMMAND, "users", "password", "anna"],
+        env=cli.env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert_refused(done, 1, "inmatningen tog slut innan frågan besvarades")
