@@ -10,6 +10,7 @@ logs on two engines over one SQLite file, that each read equals a full fold of t
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator
@@ -209,7 +210,9 @@ _TEMPLATE: list[Path] = []  # a migrated database, made once: copying it is much
 
 def _fresh_database(folder: Path) -> Path:
     if not _TEMPLATE:
-        template = Path(tempfile.mkdtemp(prefix="rutin-fallback-")) / "template.db"
+        kept = tempfile.mkdtemp(prefix="rutin-fallback-")
+        atexit.register(shutil.rmtree, kept, True)  # no fixture reaches a state machine: removed at exit
+        template = Path(kept) / "template.db"
         engine = open_engine(f"sqlite:///{template}")
         ensure_schema(engine)
         engine.dispose()
