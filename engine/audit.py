@@ -96,10 +96,13 @@ def replay_case(case: Case, events: list[Event], load: VersionLoader) -> ReplayR
             else:
                 outcome = _reapply(event, current, loaded, machine, manual, case.id, switches)
         except RutinError as exc:
-            report.problem(
-                f"event {event.seq} ({event.kind}) cannot be replayed: {exc.message}",
-                f"händelse {event.seq} ({event.kind}) går inte att spela upp: {exc.localized('sv')[0]}",
-            )
+            if compute_hash(event.payload()) != event.hash:  # changed after it was written: say that, not the symptom
+                report.problem(*describe_difference(event, event, events))
+            else:
+                report.problem(
+                    f"event {event.seq} ({event.kind}) cannot be replayed: {exc.message}",
+                    f"händelse {event.seq} ({event.kind}) går inte att spela upp: {exc.localized('sv')[0]}",
+                )
             break
         recomputed = outcome.events[0] if outcome.events else None
         matches = recomputed is not None and recomputed.hash == event.hash and recomputed.state == event.state
