@@ -251,11 +251,11 @@ class RegistrationReport:
         sv = lang == "sv"
         entries: list[tuple[int, int, str]] = []
         for v in self.violations:
-            message = shown(v.message if sv else v.message_en, MESSAGE_MAX)
-            fix = f"  {'åtgärd' if sv else 'fix'}: {shown(v.fix, MESSAGE_MAX)}" if v.fix else ""
+            message = shown(v.message if sv else v.message_en, MESSAGE_MAX, lang)
+            fix = f"  {'åtgärd' if sv else 'fix'}: {shown(v.fix, MESSAGE_MAX, lang)}" if v.fix else ""
             entries.append((v.row, 1, f"{'rad' if sv else 'row'} {v.row}: {v.rule}: {message}{fix}"))
         for b in self.bad_rows:
-            reason = shown(b.reason if sv else b.reason_en, MESSAGE_MAX)
+            reason = shown(b.reason if sv else b.reason_en, MESSAGE_MAX, lang)
             entries.append(
                 (b.row, 0, f"rad {b.row}: felaktig rad: {reason}" if sv else f"row {b.row}: bad row: {reason}")
             )
@@ -283,12 +283,12 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
 
 VALUE_MAX = 60  # characters of a value from the file quoted in a message
 MESSAGE_MAX = 600  # characters of a rule's message or a row's reason (they quote values from the file)
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _visible(char: str) -> str:
-    """A control, format or separator character written out (`\x1b`, `\u202e`); any other character as it is."""
-    if char == "\ufffd" or (unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp") and char not in _BIDI):
+    """A control, format (bidi overrides among them) or line separator character written out (`\x1b`, `\u202e`);
+    any other character as it is."""
+    if unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp"):
         return char
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

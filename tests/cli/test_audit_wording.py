@@ -96,14 +96,14 @@ def test_a_changed_time_says_the_event_was_altered_and_shows_the_stored_values(c
     rutin, case_id = copy
     with sqlite3.connect(rutin.db) as conn:
         (at,) = conn.execute("select at from events where stream = ? and seq = 2", (case_id,)).fetchone()
-    rutin.tamper(case_id, 2, "at", at.replace("08:00", "07:59"))
+    rutin.tamper(case_id, 2, "at", at.replace("08:00", "08:05"))  # later, so the time order still holds
     swedish = rutin("audit", "replay", case_id)
     assert swedish.returncode == 1
     assert "händelse 2 (step_done vid steget ed_sok_elev) har ändrats efter att den skrevs" in swedish.stderr
-    assert "tidpunkt 2024-06-03T07:59:00+00:00" in swedish.stderr
+    assert "tidpunkt 2024-06-03T08:05:00+00:00" in swedish.stderr
     assert "något av dem (utförare, tidpunkt, uppgifter, ...)" in swedish.stderr
     english = rutin("--lang", "en", "audit", "replay", case_id)
-    assert "time 2024-06-03T07:59:00+00:00" in english.stderr
+    assert "time 2024-06-03T08:05:00+00:00" in english.stderr
 
 
 def test_a_changed_state_names_the_field_with_its_stored_and_replayed_values(copy: tuple[Rutin, str]) -> None:
@@ -154,3 +154,15 @@ def test_a_removed_last_event_is_named_in_swedish(copy: tuple[Rutin, str]) -> No
         f"MANIPULERAD {case_id}: händelse 2: historiken har 1 händelser men ärendet anger 2: "
         "en händelse har tagits bort eller lagts till utanför Rutin"
     ) in swedish.stderr
+
+
+def test_an_event_that_cannot_be_replayed_says_why_in_swedish(copy: tuple[Rutin, str]) -> None:
+    rutin, case_id = copy
+    with sqlite3.connect(rutin.db) as conn:
+        (at,) = conn.execute("select at from events where stream = ? and seq = 2", (case_id,)).fetchone()
+    rutin.tamper(case_id, 2, "at", at.replace("08:00", "07:59"))  # before the case was started
+    swedish = rutin("audit", "replay", case_id)
+    assert swedish.returncode == 1
+    assert "fel: händelse 2 (step_done) går inte att spela upp: " in swedish.stderr
+    english = rutin("--lang", "en", "audit", "replay", case_id)
+    assert "error: event 2 (step_done) cannot be replayed: " in english.stderr
