@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.access import NotAllowed, is_auditor, is_process_owner
 from engine.errors import ActionRefused, InvalidInputs, InvalidValue, NotFound, RutinError, StaleCase
@@ -279,6 +280,18 @@ def create_app(
 
     app.middleware("http")(security_headers)
 
+    add_error_pages(app, web)
+    add_sign_in(app, web)
+    from web.pages import add_pages
+
+    add_pages(app, web)
+    return app
+
+
+def add_error_pages(app: FastAPI, web: Web) -> None:
+    """Every refusal and error as a page in the person's language: sign-in needed, a stale form, the engine's
+    refusals, and Starlette's own answers (no such URL, a method the URL does not take)."""
+
     @app.exception_handler(SignInRequired)
     def _sign_in(request: Request, exc: SignInRequired) -> Response:
         target = exc.next_url + ("&expired=1" if exc.expired else "")
@@ -302,6 +315,28 @@ def create_app(
         hint = "Reload the page and try again." if lang == "en" else "Ladda om sidan och försök igen."
         return web.render(request, "error.html", {"title": text("error", lang), "message": message, "hint": hint}, 403)
 
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        """Starlette's own answers (no such URL, a method the URL does not take) as a page, like every other."""
+        lang = lang_of(request)
+        if exc.status_code == 404:
+            title = text("not_found", lang)
+            message = (
+                "There is no page at this address." if lang == "en" else "Det finns ingen sida på den här adressen."
+            )
+        else:
+            title = text("error", lang)
+            message = str(exc.detail) if lang == "en" else f"Förfrågan gick inte att besvara ({exc.status_code})."
+        hint = "Start from Mina ärenden." if lang == "en" else "Börja om från Mina ärenden."
+        try:
+            viewer = web.viewer(request)
+        except SignInRequired:
+            viewer = None
+        context = {"title": title, "message": message, "hint": hint}
+        response = web.render(request, "error.html", context, exc.status_code, viewer)
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
+
     @app.exception_handler(RutinError)
     def _refused(request: Request, exc: RutinError) -> Response:
         lang = lang_of(request)
@@ -315,12 +350,6 @@ def create_app(
             viewer = None
         context = {"title": text(title, lang), "message": message, "hint": hint}
         return web.render(request, "error.html", context, status, viewer)
-
-    add_sign_in(app, web)
-    from web.pages import add_pages
-
-    add_pages(app, web)
-    return app
 
 
 def default_throttle(sessions: SessionStore) -> SignInThrottle:
