@@ -34,7 +34,7 @@ def audit_log(s: Settings, case_id: str, as_json: bool) -> None:
     headers = (
         ("#", "time", "who", "what", "step", "action", "then at", "version", "routine", "hash")
         if s.lang == "en"
-        else ("#", "tid", "vem", "vad", "steg", "åtgärd", "sedan vid", "version", "rutinens version", "hash")
+        else ("#", "tid", "vem", "vad", "steg", "åtgärd", "steg efter", "version", "rutindokument", "hash")
     )
     out = table(*headers)
     for e in events:
