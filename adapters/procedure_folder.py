@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.errors import NotFound, RutinError
 
 _ID_LINE = re.compile(r"^id:\s*['\"]?([A-Za-z0-9_-]+)", re.MULTILINE)
+_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # what an id may be; anything else is no file's id (nor a path)
 
 
 class ProcedureFolder:
@@ -29,29 +30,33 @@ class ProcedureFolder:
     def _files(self) -> list[Path]:
         return sorted(p for p in self.folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
-    def _index(self) -> dict[str, Path]:
-        index: dict[str, Path] = {}
+    def _index(self) -> dict[str, list[Path]]:
+        """Every id with the files that declare it (more than one is an error `text` reports)."""
+        index: dict[str, list[Path]] = {}
         for path in self._files():
             match = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
-            index.setdefault(match.group(1) if match else path.stem, path)
+            index.setdefault(match.group(1) if match else path.stem, []).append(path)
         return index
 
     def ids(self) -> list[str]:
         return sorted(self._index())
 
     def text(self, procedure_id: str) -> tuple[str, str]:
-        for suffix in (".yaml", ".yml"):  # the usual case: the file is named after its id; read only that one
-            named = self.folder / f"{procedure_id}{suffix}"
-            if named.is_file():
-                text = read_text(named)
-                found = _ID_LINE.search(text)
-                if found is not None and found.group(1) == procedure_id:
-                    return text, str(named)
-        index = self._index()
-        path = index.get(procedure_id)
-        if path is None:
+        index = self._index()  # every file's id: two files with one id must be refused, whichever is asked for
+        paths = index.get(procedure_id) if _ID.fullmatch(procedure_id) else None
+        if not paths:
             raise _no_procedure(procedure_id, sorted(index), self.folder)
-        return read_text(path), str(path)
+        if len(paths) > 1:
+            names = ", ".join(p.name for p in paths)
+            raise RutinError(
+                f"two files declare the procedure id '{procedure_id}': {names}",
+                "give each procedure its own id, or remove the copy from the folder (`rutin procedures validate`)",
+                sv=(
+                    f"två filer anger rutinens id '{procedure_id}': {names}",
+                    "ge varje rutin ett eget id, eller ta bort kopian ur mappen (`rutin procedures validate`)",
+                ),
+            )
+        return read_text(paths[0]), str(paths[0])
 
     def all(self) -> list[tuple[str, str]]:
         return [(read_text(p), str(p)) for p in self._files()]

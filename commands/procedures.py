@@ -12,6 +12,7 @@ from commands.graph import GRAPH_FORMAT, GRAPH_OUTPUT, GRAPH_SECTIONS, emit_grap
 
 if TYPE_CHECKING:
     from engine.ports import ProcedureSource
+    from engine.procedure import LoadedProcedure
 
 
 def require_procedure(source: ProcedureSource, procedure_id: str) -> None:
@@ -146,7 +147,7 @@ def procedures_validate(s: Settings, paths: tuple[Path, ...], as_json: bool) -> 
     from adapters.procedure_folder import read_text
     from engine.diagnostics import Diagnostic, format_report
     from engine.errors import ProcedureInvalid, RutinError
-    from engine.loader import load_procedure_text
+    from engine.loader import duplicate_ids, load_procedure_text
 
     targets = list(paths) or [s.procedures]
     files = [p for path in targets for p in (sorted(path.glob("*.y*ml")) if path.is_dir() else [path])]
@@ -163,13 +164,20 @@ def procedures_validate(s: Settings, paths: tuple[Path, ...], as_json: bool) -> 
         )
     found: list[Diagnostic] = []
     results = []
+    outcome: dict[Path, LoadedProcedure | list[Diagnostic]] = {}
     for path in files:
         try:
-            diags = load_procedure_text(read_text(path), str(path)).warnings
+            outcome[path] = load_procedure_text(read_text(path), str(path))
         except ProcedureInvalid as exc:
-            diags = exc.diagnostics
+            outcome[path] = exc.diagnostics
         except RutinError as exc:
-            diags = [Diagnostic("unreadable", exc.message, hint=exc.hint)]
+            outcome[path] = [Diagnostic("unreadable", exc.message, hint=exc.hint)]
+    twice = duplicate_ids([each for each in outcome.values() if not isinstance(each, list)])
+    for path, result in outcome.items():
+        if isinstance(result, list):
+            diags = result
+        else:
+            diags = twice[str(path)].diagnostics if str(path) in twice else result.warnings
         found += diags
         results.append(
             {

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from engine.checks import check_procedure
-from engine.diagnostics import Diagnostic, hint_for, sort_diagnostics
+from engine.diagnostics import Diagnostic, Location, hint_for, sort_diagnostics
 from engine.errors import ProcedureInvalid
 from engine.lint import lint_procedure
 from engine.procedure import DURATION, STEP_KINDS, LoadedProcedure
@@ -248,3 +249,23 @@ def _describe(value: object) -> str:
     if value is None:
         return "nothing"
     return repr(value)
+
+
+def duplicate_ids(found: Sequence[LoadedProcedure]) -> dict[str, ProcedureInvalid]:
+    """Files that declare an id an earlier file (by path) already has, each with a `duplicate-id` error at its
+    `id:` line: which of two files a case would start on must never be a matter of chance."""
+    first: dict[str, LoadedProcedure] = {}
+    refused: dict[str, ProcedureInvalid] = {}
+    for loaded in sorted(found, key=lambda each: each.path):
+        earlier = first.setdefault(loaded.id, loaded)
+        if earlier is loaded:
+            continue
+        line = next((n for n, text in enumerate(loaded.text.splitlines(), 1) if text.startswith("id:")), 1)
+        diagnostic = Diagnostic(
+            "duplicate-id",
+            f"the id '{loaded.id}' is already used by {earlier.path}",
+            Location(loaded.path, line, 1),
+            "give each procedure its own id, or remove the copy from the folder",
+        )
+        refused[loaded.path] = ProcedureInvalid([diagnostic])
+    return refused

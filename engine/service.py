@@ -150,15 +150,8 @@ class Rutin:
         return loaded
 
     def procedures(self) -> list[LoadedProcedure | ProcedureInvalid]:
-        from engine.loader import load_procedure_text
-
-        found: list[LoadedProcedure | ProcedureInvalid] = []
-        for text, path in self.source.all():
-            try:
-                found.append(load_procedure_text(text, path))
-            except ProcedureInvalid as exc:
-                found.append(exc)
-        return found
+        """Every procedure file, loaded; a file that fails, or repeats an earlier file's id, as its errors."""
+        return [each[1] if isinstance(each, tuple) else each for each in self.loaded_files()]
 
     # -- cases --------------------------------------------------------------------------------------
 
@@ -589,7 +582,13 @@ class Rutin:
                     continue
                 self._current[(path, text)] = loaded
             found.append(loaded)
-        return found
+        from engine.loader import duplicate_ids
+
+        twice = duplicate_ids([each for each in found if not isinstance(each, tuple)])
+        return [
+            (each.path, twice[each.path]) if not isinstance(each, tuple) and each.path in twice else each
+            for each in found
+        ]
 
     def visible_procedures(self, actor: str) -> list[LoadedProcedure]:
         """The valid procedures whose cases the person may see (to filter lists by), by title."""
