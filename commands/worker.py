@@ -70,7 +70,11 @@ def digest_command(s: Settings) -> None:
 
     with refusals():
         written = send_digests(s.service())
-    click.echo(f"{written} digest(s) written to the outbox")
+    if s.lang == "en":
+        click.echo(f"{written} digest(s) written to the outbox")
+    else:
+        what = "daglig sammanställning lagd" if written == 1 else "dagliga sammanställningar lagda"
+        click.echo(f"{written} {what} i utkorgen")
 
 
 @app.group("outbox")

@@ -230,12 +230,12 @@ def test_the_text_report_gives_row_rule_message_and_fix_then_the_summary() -> No
     text = check_registrations(SAMPLE.read_text(encoding="utf-8")).to_text()
     lines = text.splitlines()
     assert lines[0] == (
-        "row 4: scb.not_started_status_date: Status 'Ej påbörjat' har statusdatum 2024-08-26, men kursens "
-        "startdatum är 2024-08-19.  fix: Ändra statusdatum till kursens startdatum 2024-08-19. Ändra inte kursens "
+        "rad 4: scb.not_started_status_date: Status 'Ej påbörjat' har statusdatum 2024-08-26, men kursens "
+        "startdatum är 2024-08-19.  åtgärd: Ändra statusdatum till kursens startdatum 2024-08-19. Ändra inte kursens "
         "tänkta slutdatum."
     )
-    assert "row 17: bad row: statusdatum '2024-09-31'" in text
-    assert "20 rows: 18 checked, 7 violations, 2 bad rows" in text
+    assert "rad 17: felaktig rad: statusdatum '2024-09-31'" in text
+    assert "20 rader: 18 kontrollerade, 7 regelbrott, 2 felaktiga rader" in text
     assert "  scb.dropout_day_one: 1" in text
 
 
@@ -364,7 +364,8 @@ def test_rules_whose_columns_are_missing_are_named_as_not_run() -> None:
         "the file has no columns ersatt_startdatum, ersatt_slutdatum"
     )
     assert "scb.package_container" in report.rules_not_run
-    assert "not run: scb.package_dropout" in report.summary()
+    assert "not run: scb.package_dropout" in report.summary("en")
+    assert "kördes inte: scb.package_dropout" in report.summary()
 
 
 def test_switched_off_rules_do_not_run() -> None:
