@@ -16,6 +16,18 @@ from pathlib import Path
 from tests.conftest import PROCEDURES, ROOT
 
 COMMAND = (sys.executable, "-c", "import cli; cli.main()")
+PROC = "avregistrering-betyg"
+# the grade revocation's shortest route (the student never read the course), as `case start`'s --set arguments
+START_INPUTS = (
+    "--set",
+    "personnummer=19121212-1212",
+    "--set",
+    "orsak=ej_last",
+    "--set",
+    "kurskod=MATMAT01a",
+    "--set",
+    "betygsgrupp=MA1A-HT24",
+)
 NOW = "2024-06-03T10:00"  # a Monday in Swedish summer time: the training clock most CLI tests run on
 
 
@@ -72,3 +84,10 @@ class Cli:
         """Every row of the database as SQL, to show that a refused command wrote nothing."""
         with sqlite3.connect(self.db) as conn:
             return list(conn.iterdump())
+
+
+def start_case(cli: Cli) -> str:
+    """Start a grade revocation on the shortest route; its case id."""
+    done = cli("case", "start", PROC, *START_INPUTS)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()

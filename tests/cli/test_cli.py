@@ -7,19 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import Cli
+from tests.cli.helpers import PROC, START_INPUTS, Cli, start_case
 
-PROC = "avregistrering-betyg"
-GOOD = [
-    "--set",
-    "personnummer=19121212-1212",
-    "--set",
-    "orsak=ej_last",
-    "--set",
-    "kurskod=MATMAT01a",
-    "--set",
-    "betygsgrupp=MA1A-HT24",
-]
+GOOD = list(START_INPUTS)
 
 
 @pytest.fixture
@@ -34,10 +24,7 @@ def cli(tmp_path: Path) -> Cli:
     return run
 
 
-def start(cli: Cli) -> str:
-    result = cli("case", "start", PROC, *GOOD)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+start = start_case
 
 
 def test_start_prints_the_new_case_id_and_show_json_has_the_documented_keys(cli: Cli) -> None:

@@ -14,19 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import COMMAND, Cli, clean_environment, run_rutin
+from tests.cli.helpers import COMMAND, PROC, START_INPUTS, Cli, clean_environment, run_rutin, start_case
 
-PROC = "avregistrering-betyg"
-INPUTS = [
-    "--set",
-    "personnummer=19121212-1212",
-    "--set",
-    "orsak=ej_last",
-    "--set",
-    "kurskod=MATMAT01a",
-    "--set",
-    "betygsgrupp=MA1A-HT24",
-]
+INPUTS = START_INPUTS
 ROLE = ["--role", "Vux intern anordnare Sthlm", "--task", "Betygsadministratör"]
 
 
@@ -37,10 +27,7 @@ def cli(tmp_path: Path) -> Cli:
     return made
 
 
-def start(cli: Cli) -> str:
-    done = cli("case", "start", PROC, *INPUTS)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+start = start_case
 
 
 def assert_refused(done: subprocess.CompletedProcess[str], code: int, *said: str) -> None:

@@ -15,19 +15,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import cli
+from tests.cli.helpers import PROC, START_INPUTS
 from tests.conftest import PROCEDURES, ROOT, remove_step_spara
 
-PROC = "avregistrering-betyg"
-INPUTS = (
-    "--set",
-    "personnummer=19121212-1212",
-    "--set",
-    "orsak=ej_last",
-    "--set",
-    "kurskod=MATMAT01a",
-    "--set",
-    "betygsgrupp=MA1A-HT24",
-)
+INPUTS = START_INPUTS
 SAMPLE = ROOT / "tests" / "data" / "registrations" / "sample.csv"
 
 
