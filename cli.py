@@ -9,6 +9,7 @@ Exit codes: 0 done, 1 refused or invalid input (with why and what to do), 2 usag
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ DEFAULT_TZ = "Europe/Stockholm"
 # --now's range: deadlines add days and weeks to the clock, and Python's dates end in the year 9999
 EARLIEST_NOW, LATEST_NOW = datetime(1970, 1, 1, tzinfo=UTC), datetime(2199, 12, 31, tzinfo=UTC)
 MESSAGE_MAX = 500
+# outside the ASCII controls json.dumps escapes itself: DEL, the C1 controls, and the bidirectional overrides
+_TERMINAL_ACTIVE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -254,9 +257,12 @@ def _is_database_error(error: BaseException) -> bool:
 
 
 def emit_json(value: Any) -> None:
+    """JSON for scripts, readable text kept as it is; characters a terminal acts on (DEL, C1 controls such as
+    CSI, bidi overrides), which JSON may leave raw, written as \\u escapes so that printing the output is safe."""
     import json
 
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    click.echo(_TERMINAL_ACTIVE.sub(lambda found: f"\\u{ord(found.group()):04x}", text))
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:

@@ -244,3 +244,17 @@ def test_input_that_ends_at_a_question_is_not_taken_for_ctrl_c(cli: Cli) -> None
     )
 
     assert_refused(done, 1, "inmatningen tog slut innan frågan besvarades")
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on_and_stays_the_same_data(cli: Cli) -> None:
+    case_id = start(cli)
+    teacher = "Bo \u202eokee\u202c Ek"  # a right-to-left override: text may hold it, a terminal reorders the line
+    assert cli("case", "do", case_id, "ed_sok_elev").returncode == 0
+    assert cli("case", "do", case_id, "ed_las_upp").returncode == 0
+    assert cli("case", "do", case_id, "ed_beslutad_av", "--set", f"beslutande_larare={teacher}").returncode == 0
+
+    shown = cli("case", "show", case_id, "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    assert "\u202e" not in shown.stdout and "\\u202e" in shown.stdout
+    assert json.loads(shown.stdout)["data"]["beslutande_larare"] == teacher
