@@ -60,8 +60,35 @@ class Settings:
         """The application layer on --db. Only `create` may make a new SQLite file: a misspelt path would
         otherwise become an empty database, and the person be told they are an unknown user."""
         if self._service is None:
-            self._service = build_service(self, create=create or _about_procedures_only())
+            service = build_service(self, create=create or _about_procedures_only())
+            if self.now:
+                _refuse_set_clock(service, self.user)
+            self._service = service
         return self._service
+
+
+def _refuse_set_clock(service: Rutin, name: str) -> None:
+    """--now dates what is written. On the sandbox everything is simulated, so anyone may train with it; where a
+    person or a real system answers, the history records real work, and only an administrator may set its clock
+    (a step dated ahead would hold the case until then; one dated back is refused by the engine)."""
+    from engine.errors import ActionRefused
+
+    if all(kind == "sandbox" for kind in service.systems.describe().values()):
+        return
+    user = service.store.get_user(name)
+    if (user is not None and user.admin) or (user is None and not service.store.list_users()):
+        return  # an administrator, or a new database whose first user is being made (and becomes one)
+    real = ", ".join(
+        sorted({f"{system}={kind}" for system, kind in service.systems.describe().items() if kind != "sandbox"})
+    )
+    raise ActionRefused(
+        f"--now sets the clock of a history with real systems ({real}); only an administrator may do that",
+        "leave out --now to work at the current time, or train on the sandbox (--adapters sandbox)",
+        sv=(
+            f"--now ställer klockan för en historik med riktiga system ({real}); det får bara en administratör göra",
+            "utelämna --now för att arbeta med aktuell tid, eller öva i sandlådan (--adapters sandbox)",
+        ),
+    )
 
 
 def _about_procedures_only() -> bool:

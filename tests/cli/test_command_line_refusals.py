@@ -258,3 +258,16 @@ def test_json_output_escapes_what_a_terminal_would_act_on_and_stays_the_same_dat
     assert shown.returncode == 0, shown.stderr
     assert "\u202e" not in shown.stdout and "\\u202e" in shown.stdout
     assert json.loads(shown.stdout)["data"]["beslutande_larare"] == teacher
+
+
+def test_only_an_administrator_sets_the_clock_where_a_person_or_a_real_system_answers(cli: Cli) -> None:
+    assert cli("users", "add", "bo", *ROLE).returncode == 0  # not an administrator
+    case_id = start(cli)
+    before = cli.dump()
+
+    refused = cli("--adapters", "BER=manual", "case", "do", case_id, "ed_sok_elev", user="bo")
+
+    assert_refused(refused, 1, "--now ställer klockan för en historik med riktiga system (BER=manual)", "sandlådan")
+    assert cli.dump() == before
+    assert cli("--adapters", "BER=manual", "case", "show", case_id, user="anna").returncode == 0  # the administrator
+    assert cli("case", "do", case_id, "ed_sok_elev", user="bo").returncode == 0  # on the sandbox: training

@@ -60,7 +60,17 @@ class RutinProcesses:
     def start_case(self, *options: str) -> str:
         """The administrator, anna, and one registerprov case started by her; `options` go before each command."""
         assert self.run(*options, "users", "add", "admin", "--admin").returncode == 0
-        anna = ["users", "add", "anna", "--role", "Vux intern anordnare Sthlm", "--task", "Betygsadministratör"]
+        # an administrator: these runs move the clock with --now against registries that answer for real
+        anna = [
+            "users",
+            "add",
+            "anna",
+            "--admin",
+            "--role",
+            "Vux intern anordnare Sthlm",
+            "--task",
+            "Betygsadministratör",
+        ]
         added = self.run(*options, "--as", "admin", *anna)
         assert added.returncode == 0, added.stderr
         inputs = ["--set", "personnummer=19121212-1212", "--set", "betygsgrupp=MA1A-HT24"]
