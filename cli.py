@@ -407,9 +407,9 @@ def main() -> None:
             else ("interrupted", "avbrutet")
         )
         click.echo(
-            f"\n{en}: a step is saved whole or not at all; show the case to see where it stands"
+            f"{en}: a step is saved whole or not at all; show the case to see where it stands"
             if _argv_lang() == "en"
-            else f"\n{sv}: ett steg sparas helt eller inte alls; visa ärendet för att se var det står",
+            else f"{sv}: ett steg sparas helt eller inte alls; visa ärendet för att se var det står",
             err=True,
         )
         raise SystemExit(1 if ended else 130) from None
