@@ -73,14 +73,14 @@ def _refuse_set_clock(service: Rutin, name: str) -> None:
     (a step dated ahead would hold the case until then; one dated back is refused by the engine)."""
     from engine.errors import ActionRefused
 
-    if all(kind == "sandbox" for kind in service.systems.describe().values()):
+    real = ", ".join(
+        sorted(f"{system}={kind}" for system, kind in service.systems.describe().items() if kind != "sandbox")
+    )
+    if not real:
         return
     user = service.store.get_user(name)
     if (user is not None and user.admin) or (user is None and not service.store.list_users()):
         return  # an administrator, or a new database whose first user is being made (and becomes one)
-    real = ", ".join(
-        sorted({f"{system}={kind}" for system, kind in service.systems.describe().items() if kind != "sandbox"})
-    )
     raise ActionRefused(
         f"--now sets the clock of a history with real systems ({real}); only an administrator may do that",
         "leave out --now to work at the current time, or train on the sandbox (--adapters sandbox)",
@@ -224,10 +224,10 @@ def parse_moment(text: str) -> datetime:
 def current_lang() -> str:
     context = click.get_current_context(silent=True)
     settings = context.find_root().obj if context is not None else None
-    return settings.lang if isinstance(settings, Settings) else os.environ.get("RUTIN_LANG", "sv")
+    return settings.lang if isinstance(settings, Settings) else _argv_lang()
 
 
-def fail(error: RutinError) -> NoReturn:
+def fail(error: RutinError, code: int = 1) -> NoReturn:
     """Say what was wrong and what to do, in the person's language (diagnostics for process owners stay as they are)."""
     from engine.errors import InvalidInputs, ProcedureInvalid
 
@@ -238,7 +238,7 @@ def fail(error: RutinError) -> NoReturn:
         from engine.diagnostics import format_report
 
         click.echo(format_report(error.diagnostics), err=True)
-        raise SystemExit(1)
+        raise SystemExit(code)
     for problem in error.problems if isinstance(error, InvalidInputs) else [error]:
         message, hint = problem.localized(lang)
         if len(message) > MESSAGE_MAX:  # a message quotes what was typed, which may be a pasted page of text
@@ -246,7 +246,7 @@ def fail(error: RutinError) -> NoReturn:
         click.echo(f"{label}: {message}", err=True)
         if hint:
             click.echo(f"    {tip}: {hint}", err=True)
-    raise SystemExit(1)
+    raise SystemExit(code)
 
 
 @contextmanager
@@ -428,20 +428,20 @@ def _argv_lang() -> str:
 
 def _refuse_undecodable(args: list[str], env: dict[str, str]) -> None:
     """Bytes that are not UTF-8 arrive as lone surrogates, which no database or hash can take: refuse them here."""
+    from engine.errors import RutinError
+
     for where, text in [*((f"argument {i}", a) for i, a in enumerate(args, 1)), *env.items()]:
         if any("\udc80" <= ch <= "\udcff" for ch in text):
             shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")[:80]
-            if _argv_lang() == "en":
-                click.echo(f"error: {where} ({shown}) is not UTF-8 text", err=True)
-                click.echo(
-                    "    hint: type the value again; the terminal or file it came from should use UTF-8", err=True
-                )
-            else:
-                click.echo(f"fel: {where} ({shown}) är inte UTF-8-text", err=True)
-                click.echo(
-                    "    tips: skriv värdet igen; terminalen eller filen det kom från bör använda UTF-8", err=True
-                )
-            raise SystemExit(2)
+            error = RutinError(
+                f"{where} ({shown}) is not UTF-8 text",
+                "type the value again; the terminal or file it came from should use UTF-8",
+                sv=(
+                    f"{where} ({shown}) är inte UTF-8-text",
+                    "skriv värdet igen; terminalen eller filen det kom från bör använda UTF-8",
+                ),
+            )
+            fail(error, code=2)  # a usage error
 
 
 if __name__ == "__main__":

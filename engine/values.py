@@ -9,7 +9,6 @@ personnummer.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
@@ -268,6 +267,8 @@ def _parse_choice(raw: object, context: _Context) -> JsonValue:
         return folded[text.casefold()]
     listing = "choose one of: " + ", ".join(context.choices)
     listing_sv = "välj ett av: " + ", ".join(context.choices)
+    import difflib  # only on the error path: every CLI step imports this module
+
     close = difflib.get_close_matches(text.casefold(), list(folded), n=1, cutoff=0.6)
     hint = f"did you mean {folded[close[0]]!r}? {listing}" if close else listing
     hint_sv = f"menade du {folded[close[0]]!r}? {listing_sv}" if close else listing_sv

@@ -78,13 +78,17 @@ def switch_names() -> set[str]:
 
 
 def checked_switches(text: str | None) -> RuleSwitches:
-    """`RuleSwitches.parse`, refusing a name no rule answers to: a misspelt id would leave its rule on unnoticed."""
+    """`RuleSwitches.parse`, refusing a name no rule answers to: a misspelt id would leave its rule on unnoticed.
+
+    Without `text` (every command run without --rules-off) it reads no rule module."""
+    switches = RuleSwitches.parse(text)
+    if not switches.off and not (text and text.strip()):
+        return switches
     from difflib import get_close_matches
 
     from engine.errors import RutinError
 
-    switches = RuleSwitches.parse(text)
-    if text is not None and text.strip() and not switches.off:
+    if not switches.off:
         raise RutinError(
             f"--rules-off '{text}' names no rule",
             "give rule ids or groups separated by commas (`rutin rules list` shows them), or leave it out",
@@ -94,9 +98,9 @@ def checked_switches(text: str | None) -> RuleSwitches:
                 "eller utelämna det",
             ),
         )
-    unknown = sorted(switches.off - switch_names())
+    known = sorted(switch_names())
+    unknown = sorted(switches.off.difference(known))
     if unknown:
-        known = sorted(switch_names())
         close = {name: get_close_matches(name, known, n=1) for name in unknown}
         en = "; ".join(f"did you mean '{c[0]}' for '{n}'?" for n, c in close.items() if c)
         sv = "; ".join(f"menade du '{c[0]}' i stället för '{n}'?" for n, c in close.items() if c)
