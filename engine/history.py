@@ -130,6 +130,7 @@ def seal(
     state: str | None = None,
     procedure_hash: str | None = None,
 ) -> Event:
+    body = data or {}
     fields = {
         "stream": stream,
         "seq": seq,
@@ -138,12 +139,13 @@ def seal(
         "kind": kind,
         "step": step,
         "action": action,
-        "data": data or {},
+        "data": body,
         "state": state,
         "procedure_hash": procedure_hash,
         "prev_hash": prev_hash,
     }
-    digest = compute_hash({**fields, "at": at.isoformat()})  # the same payload Event.payload() gives
+    # the very payload Event.payload() gives, so the two can never hash different field lists
+    digest = compute_hash(_payload(stream, seq, at, actor, kind, step, action, body, state, procedure_hash, prev_hash))
     # the fields set directly, as Case.evolve does: a frozen dataclass's __init__ sets each through
     # object.__setattr__, which costs as much as the hash; Event has no validation to run
     event = object.__new__(Event)

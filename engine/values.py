@@ -290,11 +290,11 @@ def _parse_yes_no(raw: object, _: _Context) -> JsonValue:
 
 def _parse_number(raw: object, _: _Context) -> JsonValue:
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return _sized(raw, str(raw))
+        return _sized(raw)
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise _Rejected(f"{raw!r} is not a number that can be stored", sv=f"{raw!r} är inte ett tal som kan sparas")
-        return _sized(int(raw) if raw.is_integer() else raw, repr(raw))
+        return _sized(int(raw) if raw.is_integer() else raw)
     text = _required_text(raw)
     if _NUMBER.fullmatch(text) is None:
         raise _Rejected(f"{text[:40]!r} is not a number", sv=f"{text[:40]!r} är inte ett tal")
@@ -308,11 +308,13 @@ def _parse_number(raw: object, _: _Context) -> JsonValue:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def _sized(number: int | float, shown: str) -> int | float:
+def _sized(number: int | float) -> int | float:
+    """A number already read (from JSON or a form), refused past NUMBER_DIGITS digits without printing it: an
+    integer of over 4,300 digits cannot even be turned into text."""
     if abs(number) >= 10**NUMBER_DIGITS:
         raise _Rejected(
-            f"{shown[:40]} is too large; numbers have at most {NUMBER_DIGITS} digits",
-            sv=f"{shown[:40]} är för stort; tal har högst {NUMBER_DIGITS} siffror",
+            f"the number has more than {NUMBER_DIGITS} digits; at most {NUMBER_DIGITS} are allowed",
+            sv=f"talet har fler än {NUMBER_DIGITS} siffror; högst {NUMBER_DIGITS} siffror är tillåtna",
         )
     return number
 

@@ -54,25 +54,7 @@ class Prepared:
         self._sql = sql = compiled.string
         return sql
 
-    @property
-    def sql(self) -> str:
-        return self._sql if self._sql is not None else self._compile()
-
-    @property
-    def positional(self) -> tuple[str, ...] | None:
-        if self._sql is None:
-            self._compile()
-        return self._positional
-
-    @property
-    def fixed(self) -> dict[str, Any]:
-        if self._sql is None:
-            self._compile()
-        return self._fixed
-
-    def args(self, values: Mapping[str, Any]) -> Any:
-        if self._sql is None:
-            self._compile()
+    def _args(self, values: Mapping[str, Any]) -> Any:
         if self._positional is None:
             return {**self._fixed, **values}
         if self._given is not None:
@@ -81,8 +63,8 @@ class Prepared:
         return tuple(values[name] if name in values else fixed[name] for name in self._positional)
 
     def run(self, cursor: Any, values: Mapping[str, Any]) -> Any:
-        args = self.args(values)
-        cursor.execute(self._sql, args)
+        sql = self._sql if self._sql is not None else self._compile()
+        cursor.execute(sql, self._args(values))
         return cursor
 
     def run_row(self, cursor: Any, row: Mapping[str, Any]) -> Any:

@@ -183,7 +183,7 @@ class SqlCaseStore(OutboxStore, TimerStore, WorkerRegistry, UserStore, WebStore)
                 row = hot.stream_version.run(cursor, {"sid": before.id}).fetchone()
                 if row is None or row[0] != before.version:
                     return False
-                hot.update_case.run_row(cursor, {**self._case_row(after), "cid": before.id})
+                hot.update_case.run_row(cursor, {**case_row(after, self._texts), "cid": before.id})
                 return True
 
         return self._retrying(work)
