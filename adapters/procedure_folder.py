@@ -26,16 +26,25 @@ class ProcedureFolder:
                 ),
             )
         self.folder = folder
+        self._indexed: tuple[tuple[tuple[str, int, int], ...], dict[str, list[Path]]] | None = None
 
     def _files(self) -> list[Path]:
         return sorted(p for p in self.folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
     def _index(self) -> dict[str, list[Path]]:
-        """Every id with the files that declare it (more than one is an error `text` reports)."""
+        """Every id with the files that declare it (more than one is an error `text` reports).
+
+        Kept until a file is added, removed or changed (name, size, modification time): `migrate --all-safe` asks
+        for the current version once per case, and reading every file each time cost O(cases × files)."""
+        files = self._files()
+        stamp = tuple((p.name, *_size_and_time(p)) for p in files)
+        if self._indexed is not None and self._indexed[0] == stamp:
+            return self._indexed[1]
         index: dict[str, list[Path]] = {}
-        for path in self._files():
+        for path in files:
             match = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
             index.setdefault(match.group(1) if match else path.stem, []).append(path)
+        self._indexed = (stamp, index)
         return index
 
     def ids(self) -> list[str]:
@@ -43,7 +52,7 @@ class ProcedureFolder:
 
     def text(self, procedure_id: str) -> tuple[str, str]:
         index = self._index()  # every file's id: two files with one id must be refused, whichever is asked for
-        paths = index.get(procedure_id) if _ID.fullmatch(procedure_id) else None
+        paths = index.get(procedure_id) if _ID.fullmatch(procedure_id) else None  # never a path built from it
         if not paths:
             raise _no_procedure(procedure_id, sorted(index), self.folder)
         if len(paths) > 1:
@@ -60,6 +69,11 @@ class ProcedureFolder:
 
     def all(self) -> list[tuple[str, str]]:
         return [(read_text(p), str(p)) for p in self._files()]
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns
 
 
 def read_text(path: Path) -> str:
