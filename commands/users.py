@@ -42,6 +42,8 @@ def users_add(
     replace: bool,
 ) -> None:
     """Add a user (--replace: change one). The very first user becomes an administrator."""
+    import dataclasses
+
     from engine.access import User, check_user
     from engine.values import parse_value
 
@@ -51,7 +53,7 @@ def users_add(
         check_user(user)  # before the password is read: a refused user never gets that far
         password = read_password_stdin() if password_stdin else None
         if email:
-            user = User(name, roles, tasks, display, str(parse_value("email", "email", email)), admin)
+            user = dataclasses.replace(user, email=str(parse_value("email", "email", email)))
         if password is not None:
             from adapters.identity import check_password_rules
 

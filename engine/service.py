@@ -7,6 +7,7 @@ Front ends stay thin: they parse arguments and print views, and never talk to th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -516,7 +517,7 @@ class Rutin:
         check_user(user)
         existing = self.store.list_users()
         if not existing:
-            first = User(user.name, user.roles, user.tasks, user.display_name, user.email, admin=True)
+            first = dataclasses.replace(user, admin=True)  # the very first user administers the rest
             if self.store.save_user(first, actor, self.now(), only_if_first=True):
                 return None
             existing = self.store.list_users()  # someone else's first user came first: the usual rules now apply
