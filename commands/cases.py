@@ -74,7 +74,6 @@ def case_do(s: Settings, case_id: str, action: str, sets: tuple[str, ...], as_js
 @pass_settings
 def case_list(s: Settings, status: str | None, procedure: str | None, limit: int, as_json: bool) -> None:
     """Cases, newest first; overdue ones are those waiting past their time."""
-    from commands.procedures import require_procedure
     from engine.case import STATUSES
     from terminal.render import status_text
 
@@ -85,7 +84,7 @@ def case_list(s: Settings, status: str | None, procedure: str | None, limit: int
         # A misspelled --procedure is refused as `case start` refuses it, not answered with an empty list; a
         # procedure whose file is gone but whose versions are stored still lists (its cases may be done).
         if procedure is not None and not views and not service.store.procedure_versions(procedure):
-            require_procedure(service.source, procedure)
+            service.source.text(procedure)  # NotFound, with a did-you-mean, for an unknown id
     if as_json:
         emit_json([v.to_json() for v in views])
         return

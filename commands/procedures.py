@@ -11,28 +11,7 @@ from cli import JSON, Settings, app, emit_json, fail, pass_settings, refusals, s
 from commands.graph import GRAPH_FORMAT, GRAPH_OUTPUT, GRAPH_SECTIONS, emit_graph
 
 if TYPE_CHECKING:
-    from engine.ports import ProcedureSource
     from engine.procedure import LoadedProcedure
-
-
-def require_procedure(source: ProcedureSource, procedure_id: str) -> None:
-    """Raise NotFound unless the folder has PROCEDURE_ID: the same lookup `case start` makes, with a Swedish
-    message and a did-you-mean where the folder's own message has none."""
-    from engine.diagnostics import did_you_mean
-    from engine.errors import NotFound
-
-    try:
-        source.text(procedure_id)
-    except NotFound as exc:
-        if exc.sv is None:
-            close = did_you_mean(procedure_id, source.ids())
-            exc.sv = (
-                f"det finns ingen rutin '{procedure_id}'",
-                close.replace("did you mean", "menade du")
-                if close
-                else "se vilka rutiner som finns med `rutin procedures list`",
-            )
-        raise
 
 
 @app.group("procedures")

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cli import JSON, Settings, emit_json, pass_settings, refusals
-from commands.procedures import procedures_group, require_procedure
+from commands.procedures import procedures_group
 
 
 @procedures_group.command("test")
@@ -26,7 +26,7 @@ def procedures_test(s: Settings, procedure_id: str | None, strict_coverage: bool
         if procedure_id is not None and not paths[0].is_file():
             # a procedure that does not exist is the problem to name, not its missing scenarios; the folder is read
             # directly, as the scenarios are run without the database
-            require_procedure(ProcedureFolder(s.procedures), procedure_id)
+            ProcedureFolder(s.procedures).text(procedure_id)  # NotFound (in Swedish too) for an unknown id
             raise NotFound(
                 f"there are no scenarios for '{procedure_id}'",
                 f"write them in {paths[0]} (see procedures/scenarios/ for an example)",
